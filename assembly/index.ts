@@ -1,4 +1,6 @@
+// The policy module's entry: proxy-wasm ABI exports from the SDK, and the root context for root id "main".
 export * from "@solo-io/proxy-runtime/assembly/proxy";
-import { RootContext, Context, registerRootContext } from "@solo-io/proxy-runtime/assembly";
-class R extends RootContext { createContext(id: u32): Context { return new Context(id, this); } }
-registerRootContext((id: u32): RootContext => new R(id), "main");
+import { RootContext, registerRootContext } from "@solo-io/proxy-runtime/assembly";
+import { PolicyRoot } from "./root";
+
+registerRootContext((context_id: u32): RootContext => new PolicyRoot(context_id), "main");

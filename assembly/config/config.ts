@@ -1,0 +1,233 @@
+// Parses the PolicyBinding's spec.config (JSON) into typed settings. Field names, types, defaults and
+// bounds come from fields.generated.ts (rendered from schema/config.schema.json), so the parser and the
+// published definition cannot drift apart. Pure logic: no host calls, unit-tested by as-pect.
+import { JSON } from "assemblyscript-json/assembly";
+import { checkJson } from "./json-check";
+import { parseServiceUrl } from "./url";
+import {
+  INT_FIELDS, INT_DEFAULTS, INT_MINIMUMS, INT_MAXIMUMS,
+  BOOL_FIELDS, BOOL_DEFAULTS,
+  STRING_FIELDS, STRING_DEFAULTS, STRING_HAS_DEFAULT, STRING_REQUIRED,
+} from "./fields.generated";
+
+export const AUTH_SERVICE_NAME = "cequence-auth-service";
+export const EDGE_SERVICE_NAME = "cequence-edge-service";
+
+export class Config {
+  authUrl: string = "";
+  edgeUrl: string = "";
+  serviceNamespace: string = "";
+  authEnabled: bool = true;
+  clientId: string = "";
+  clientSecret: string = "";
+  authPath: string = "";
+  edgePath: string = "";
+  debug: bool = false;
+  minStatus: i32 = 0;
+  maxStatus: i32 = 0;
+  bodyLimit: i32 = 0;
+  batchMaxTransactions: i32 = 0;
+  batchMaxBytes: i32 = 0;
+  flushIntervalMs: i32 = 0;
+  queueMaxTransactions: i32 = 0;
+  queueMaxBytes: i32 = 0;
+  maxInFlightBatches: i32 = 0;
+  edgeTimeoutMs: i32 = 0;
+  authTimeoutMs: i32 = 0;
+  retryInitialBackoffMs: i32 = 0;
+  retryMaxBackoffMs: i32 = 0;
+  retryGiveUpMs: i32 = 0;
+  tokenRefreshMarginSeconds: i32 = 0;
+  statsIntervalMs: i32 = 0;
+  // Derived
+  authAuthority: string = "";
+  edgeAuthority: string = "";
+  authCluster: string = "";
+  edgeCluster: string = "";
+
+  /** A one-line summary for debug logs; never includes the client secret. */
+  describe(): string {
+    return "authUrl=" + this.authUrl + " edgeUrl=" + this.edgeUrl + " serviceNamespace=" + this.serviceNamespace +
+      " authEnabled=" + (this.authEnabled ? "true" : "false") + " clientId=" + this.clientId +
+      " clientSecret=" + (this.clientSecret.length > 0 ? "<set>" : "<unset>") +
+      " authPath=" + this.authPath + " edgePath=" + this.edgePath +
+      " status=" + this.minStatus.toString() + "-" + this.maxStatus.toString() +
+      " bodyLimit=" + this.bodyLimit.toString() +
+      " batch=" + this.batchMaxTransactions.toString() + "/" + this.batchMaxBytes.toString() + "B/" + this.flushIntervalMs.toString() + "ms" +
+      " queue=" + this.queueMaxTransactions.toString() + "/" + this.queueMaxBytes.toString() + "B" +
+      " inFlight=" + this.maxInFlightBatches.toString() +
+      " timeouts=" + this.edgeTimeoutMs.toString() + "/" + this.authTimeoutMs.toString() + "ms" +
+      " retry=" + this.retryInitialBackoffMs.toString() + "-" + this.retryMaxBackoffMs.toString() + "ms giveUp=" + this.retryGiveUpMs.toString() + "ms" +
+      " tokenMargin=" + this.tokenRefreshMarginSeconds.toString() + "s stats=" + this.statsIntervalMs.toString() + "ms";
+  }
+}
+
+export class ConfigResult {
+  config: Config | null = null;
+  /** "" on success; otherwise "<field>: <reason>" (or a document-level reason). */
+  error: string = "";
+  /** Non-fatal notes, e.g. unknown fields, each naming the field. */
+  warnings: string[] = [];
+}
+
+function fail(result: ConfigResult, field: string, reason: string): ConfigResult {
+  result.config = null;
+  result.error = field.length > 0 ? field + ": " + reason : reason;
+  return result;
+}
+
+function indexOfName(names: string[], name: string): i32 {
+  for (let i = 0; i < names.length; i++) if (names[i] == name) return i;
+  return -1;
+}
+
+function isNamespace(ns: string): bool {
+  if (ns.length == 0 || ns.length > 63) return false;
+  for (let i = 0; i < ns.length; i++) {
+    const c = ns.charCodeAt(i);
+    const alnum = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
+    if (!alnum && !(c == 0x2d && i > 0 && i < ns.length - 1)) return false;
+  }
+  return true;
+}
+
+function typeName(v: JSON.Value): string {
+  if (v.isString) return "a string";
+  if (v.isBool) return "a boolean";
+  if (v.isInteger || v.isFloat) return "a number";
+  if (v.isNull) return "null";
+  if (v.isArr) return "an array";
+  if (v.isObj) return "an object";
+  return "an unknown value";
+}
+
+export function parseConfigString(text: string): ConfigResult {
+  return parseConfig(Uint8Array.wrap(String.UTF8.encode(text)));
+}
+
+export function parseConfig(bytes: Uint8Array): ConfigResult {
+  const result = new ConfigResult();
+  if (bytes.length == 0) return fail(result, "", "configuration is empty (expected a JSON object with cequenceAuthUrl and cequenceEdgeUrl)");
+  const syntax = checkJson(bytes);
+  if (syntax.length > 0) return fail(result, "", "configuration is not valid JSON: " + syntax);
+  const doc = JSON.parse(bytes);
+  if (!doc.isObj) return fail(result, "", "configuration must be a JSON object, got " + typeName(doc));
+  const obj = changetype<JSON.Obj>(doc);
+
+  // Unknown fields are reported (a typo must not silently fall back to a default) but are not fatal.
+  const keys = obj.keys;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (indexOfName(INT_FIELDS, k) < 0 && indexOfName(BOOL_FIELDS, k) < 0 && indexOfName(STRING_FIELDS, k) < 0) {
+      result.warnings.push(k + ": unknown field, ignored");
+    }
+  }
+
+  const ints = new Array<i64>(INT_FIELDS.length);
+  for (let i = 0; i < INT_FIELDS.length; i++) {
+    const name = INT_FIELDS[i];
+    const v = obj.get(name);
+    let value = INT_DEFAULTS[i];
+    if (v != null && !v.isNull) {
+      if (v.isInteger) {
+        value = (<JSON.Integer>v).valueOf();
+      } else if (v.isFloat) {
+        const f = (<JSON.Float>v).valueOf();
+        if (!isFinite(f) || Math.floor(f) != f || Math.abs(f) > 9.0e15) return fail(result, name, "must be a whole number");
+        value = <i64>f;
+      } else {
+        return fail(result, name, "must be an integer, got " + typeName(v));
+      }
+      if (value < INT_MINIMUMS[i] || value > INT_MAXIMUMS[i]) {
+        return fail(result, name, "must be between " + INT_MINIMUMS[i].toString() + " and " + INT_MAXIMUMS[i].toString() + ", got " + value.toString());
+      }
+    }
+    ints[i] = value;
+  }
+
+  const bools = new Array<bool>(BOOL_FIELDS.length);
+  for (let i = 0; i < BOOL_FIELDS.length; i++) {
+    const name = BOOL_FIELDS[i];
+    const v = obj.get(name);
+    let value = BOOL_DEFAULTS[i];
+    if (v != null && !v.isNull) {
+      if (!v.isBool) return fail(result, name, "must be true or false, got " + typeName(v));
+      value = (<JSON.Bool>v).valueOf();
+    }
+    bools[i] = value;
+  }
+
+  const strs = new Array<string>(STRING_FIELDS.length);
+  const present = new Array<bool>(STRING_FIELDS.length);
+  for (let i = 0; i < STRING_FIELDS.length; i++) {
+    const name = STRING_FIELDS[i];
+    const v = obj.get(name);
+    let value = STRING_DEFAULTS[i];
+    let given = false;
+    if (v != null && !v.isNull) {
+      if (!v.isString) return fail(result, name, "must be a string, got " + typeName(v));
+      value = (<JSON.Str>v).valueOf();
+      given = value.length > 0;
+      if (!given && STRING_HAS_DEFAULT[i]) value = STRING_DEFAULTS[i];
+    }
+    if (STRING_REQUIRED[i] && !given) return fail(result, name, "is required");
+    strs[i] = value;
+    present[i] = given;
+  }
+
+  const c = new Config();
+  c.authUrl = strs[indexOfName(STRING_FIELDS, "cequenceAuthUrl")];
+  c.edgeUrl = strs[indexOfName(STRING_FIELDS, "cequenceEdgeUrl")];
+  c.serviceNamespace = strs[indexOfName(STRING_FIELDS, "serviceNamespace")];
+  c.clientId = strs[indexOfName(STRING_FIELDS, "cequenceClientId")];
+  c.clientSecret = strs[indexOfName(STRING_FIELDS, "cequenceClientSecret")];
+  c.authPath = strs[indexOfName(STRING_FIELDS, "cequenceAuthPath")];
+  c.edgePath = strs[indexOfName(STRING_FIELDS, "cequenceEdgePath")];
+  c.authEnabled = bools[indexOfName(BOOL_FIELDS, "cequenceAuthEnabled")];
+  c.debug = bools[indexOfName(BOOL_FIELDS, "enableDebugLogs")];
+  c.minStatus = <i32>ints[indexOfName(INT_FIELDS, "cequenceMinStatusCode")];
+  c.maxStatus = <i32>ints[indexOfName(INT_FIELDS, "cequenceMaxStatusCode")];
+  c.bodyLimit = <i32>ints[indexOfName(INT_FIELDS, "cequenceBodyLimitBytes")];
+  c.batchMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, "cequenceBatchMaxTransactions")];
+  c.batchMaxBytes = <i32>ints[indexOfName(INT_FIELDS, "cequenceBatchMaxBytes")];
+  c.flushIntervalMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceFlushIntervalMs")];
+  c.queueMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, "cequenceQueueMaxTransactions")];
+  c.queueMaxBytes = <i32>ints[indexOfName(INT_FIELDS, "cequenceQueueMaxBytes")];
+  c.maxInFlightBatches = <i32>ints[indexOfName(INT_FIELDS, "cequenceMaxInFlightBatches")];
+  c.edgeTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceEdgeTimeoutMs")];
+  c.authTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceAuthTimeoutMs")];
+  c.retryInitialBackoffMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceRetryInitialBackoffMs")];
+  c.retryMaxBackoffMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceRetryMaxBackoffMs")];
+  c.retryGiveUpMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceRetryGiveUpMs")];
+  c.tokenRefreshMarginSeconds = <i32>ints[indexOfName(INT_FIELDS, "cequenceTokenRefreshMarginSeconds")];
+  c.statsIntervalMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceStatsIntervalMs")];
+
+  // Semantic checks, in field order so the first problem named is the first an operator meets.
+  const auth = parseServiceUrl(c.authUrl);
+  if (auth.error.length > 0) return fail(result, "cequenceAuthUrl", auth.error + " (got \"" + c.authUrl + "\")");
+  const edge = parseServiceUrl(c.edgeUrl);
+  if (edge.error.length > 0) return fail(result, "cequenceEdgeUrl", edge.error + " (got \"" + c.edgeUrl + "\")");
+  if (!isNamespace(c.serviceNamespace)) {
+    return fail(result, "serviceNamespace", "must be a Kubernetes namespace name (lowercase letters, digits and '-', at most 63), got \"" + c.serviceNamespace + "\"");
+  }
+  if (c.authEnabled) {
+    if (!present[indexOfName(STRING_FIELDS, "cequenceClientId")]) return fail(result, "cequenceClientId", "is required when cequenceAuthEnabled is true");
+    if (!present[indexOfName(STRING_FIELDS, "cequenceClientSecret")]) return fail(result, "cequenceClientSecret", "is required when cequenceAuthEnabled is true");
+    if (!present[indexOfName(STRING_FIELDS, "cequenceAuthPath")]) return fail(result, "cequenceAuthPath", "is required when cequenceAuthEnabled is true");
+  }
+  if (c.authPath.length > 0 && c.authPath.charCodeAt(0) != 0x2f) return fail(result, "cequenceAuthPath", "must begin with '/', got \"" + c.authPath + "\"");
+  if (c.edgePath.charCodeAt(0) != 0x2f) return fail(result, "cequenceEdgePath", "must begin with '/', got \"" + c.edgePath + "\"");
+  if (c.minStatus > c.maxStatus) {
+    return fail(result, "cequenceMinStatusCode", "must not exceed cequenceMaxStatusCode (" + c.minStatus.toString() + " > " + c.maxStatus.toString() + ")");
+  }
+  if (c.retryInitialBackoffMs > c.retryMaxBackoffMs) {
+    return fail(result, "cequenceRetryInitialBackoffMs", "must not exceed cequenceRetryMaxBackoffMs");
+  }
+
+  c.authAuthority = auth.authority;
+  c.edgeAuthority = edge.authority;
+  c.authCluster = AUTH_SERVICE_NAME + "." + c.serviceNamespace + ".svc";
+  c.edgeCluster = EDGE_SERVICE_NAME + "." + c.serviceNamespace + ".svc";
+  result.config = c;
+  return result;
+}

@@ -1,0 +1,71 @@
+// Thin, trap-free wrappers over the proxy-wasm host calls the policy uses. The SDK's own helpers
+// throw (and so trap the VM) on any non-Ok result; these return null or 0 instead.
+import * as imports from "@solo-io/proxy-runtime/assembly/imports";
+import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
+
+// Scratch cells the host writes results into (pointer + size, or a 64-bit number).
+const scratchPtr = memory.data(8);
+const scratchSize = memory.data(8);
+const scratchU64 = memory.data(8);
+
+/** Takes ownership of a buffer the host allocated through our exported malloc. */
+function takeHostBuffer(): ArrayBuffer | null {
+  const ptr = load<usize>(scratchPtr);
+  const size = load<usize>(scratchSize);
+  store<usize>(scratchPtr, 0);
+  store<usize>(scratchSize, 0);
+  if (ptr == 0) return size == 0 ? new ArrayBuffer(0) : null;
+  const buf = changetype<ArrayBuffer>(ptr);
+  __unpin(ptr); // malloc pinned it; from here the GC owns it through `buf`
+  return buf;
+}
+
+function prepare(): void {
+  store<usize>(scratchPtr, 0);
+  store<usize>(scratchSize, 0);
+}
+
+/** Wall-clock time in nanoseconds since the Unix epoch, or 0 if the host refuses. */
+export function nowNanos(): u64 {
+  store<u64>(scratchU64, 0);
+  if (imports.proxy_get_current_time_nanoseconds(scratchU64) != WasmResultValues.Ok) return 0;
+  return load<u64>(scratchU64);
+}
+
+export function nowMillis(): i64 {
+  return <i64>(nowNanos() / 1000000);
+}
+
+/** A property's raw bytes (path segments separated by NUL), or null when it is not available. */
+export function getPropertyBytes(path: string): ArrayBuffer | null {
+  const p = String.UTF8.encode(path);
+  prepare();
+  if (imports.proxy_get_property(changetype<usize>(p), p.byteLength, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
+  return takeHostBuffer();
+}
+
+/** Bytes [start, start+length) of a host buffer (body, call response, configuration), or null. */
+export function getBufferBytes(bufferType: i32, start: u32, length: u32): ArrayBuffer | null {
+  prepare();
+  if (imports.proxy_get_buffer_bytes(bufferType, start, length, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
+  return takeHostBuffer();
+}
+
+/** A header map in the proxy-wasm pairs encoding, or null. */
+export function getHeaderPairsBytes(mapType: i32): ArrayBuffer | null {
+  prepare();
+  if (imports.proxy_get_header_map_pairs(mapType, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
+  return takeHostBuffer();
+}
+
+/** One header's value, or null when absent. */
+export function getHeaderValue(mapType: i32, name: string): ArrayBuffer | null {
+  const k = String.UTF8.encode(name);
+  prepare();
+  if (imports.proxy_get_header_map_value(mapType, changetype<usize>(k), k.byteLength, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
+  return takeHostBuffer();
+}
+
+export function setTickPeriodMillis(ms: u32): bool {
+  return imports.proxy_set_tick_period_milliseconds(ms) == WasmResultValues.Ok;
+}

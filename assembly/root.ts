@@ -1,0 +1,65 @@
+// Root context (one per gateway worker VM): reads the configuration, owns the Cequence client, and
+// hands each HTTP stream a capturing context, or a pass-through one when the configuration is bad.
+import { RootContext, Context } from "@solo-io/proxy-runtime/assembly";
+import { BufferTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
+import { parseConfig, Config } from "./config/config";
+import { getBufferBytes, setTickPeriodMillis } from "./host";
+import { logInfo, logWarn, logError } from "./log";
+import { CaptureContext } from "./capture/http-context";
+import { CequenceClient } from "./client/client";
+
+export class PolicyRoot extends RootContext {
+  /** null while the configuration is missing or invalid: streams then pass untouched, nothing is captured. */
+  config: Config | null = null;
+  client: CequenceClient | null = null;
+
+  createContext(context_id: u32): Context {
+    const config = this.config;
+    if (config == null) return new Context(context_id, this);
+    return new CaptureContext(context_id, this, config);
+  }
+
+  onConfigure(configuration_size: u32): bool {
+    let bytes: ArrayBuffer | null = null;
+    if (configuration_size > 0) bytes = getBufferBytes(BufferTypeValues.PluginConfiguration, 0, configuration_size);
+    if (bytes == null) bytes = new ArrayBuffer(0);
+    const result = parseConfig(Uint8Array.wrap(bytes));
+    for (let i = 0; i < result.warnings.length; i++) logWarn("Configuration warning: " + result.warnings[i]);
+    const config = result.config;
+    if (config == null) {
+      // Returning true keeps the gateway serving: the policy stays loaded but captures nothing.
+      logError("Invalid configuration, capture disabled: " + result.error);
+      this.config = null;
+      const client = this.client;
+      if (client != null) client.stopCapture();
+      return true;
+    }
+    this.config = config;
+    let client = this.client;
+    if (client == null) {
+      client = new CequenceClient(this, config);
+      this.client = client;
+    } else {
+      client.reconfigure(config);
+    }
+    logInfo("Policy configured (debug_logs=" + (config.debug ? "true" : "false") + ")");
+    if (config.debug) logInfo("Configuration: " + config.describe());
+    if (!setTickPeriodMillis(client.tickPeriodMs())) logError("Could not start the delivery timer; transactions will not be sent");
+    logInfo("Root context initialized");
+    return true;
+  }
+
+  onTick(): void {
+    const client = this.client;
+    if (client != null) client.onTick();
+  }
+
+  onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
+    const client = this.client;
+    if (client != null) client.onHttpCallResponse(token, headers, body_size);
+  }
+
+  onDone(): bool {
+    return true;
+  }
+}

@@ -29,7 +29,7 @@ import { httpCall, getSharedData, setSharedData } from "./hostcalls";
 
 /** Tick period: fine enough for the flush interval (>= 100 ms) and retry timing, cheap per worker. */
 const TICK_MS: u32 = 100;
-/** Longest batch a call can carry is checked by the host; body lengths fit u32 by the config bounds. */
+// No content-length header: the gateway sets the framing of a dispatched call's body itself.
 const USER_AGENT = "cequence-flex-gateway-policy/1.0";
 
 const CALL_TOKEN: i32 = 1;
@@ -202,8 +202,7 @@ export class CequenceClient {
     const c = this.config;
     const h = new HeaderList();
     h.add(":method", "POST").add(":path", c.edgePath).add(":authority", c.edgeAuthority)
-      .add("content-type", "application/json").add("content-length", b.body.byteLength.toString())
-      .add("user-agent", USER_AGENT).add("x-cequence-batch-id", this.workerId + "-" + b.id.toString());
+      .add("content-type", "application/json").add("user-agent", USER_AGENT).add("x-cequence-batch-id", this.workerId + "-" + b.id.toString());
     if (c.authEnabled) h.add("authorization", "Bearer " + this.token.token);
     const r = httpCall(c.edgeCluster, h.serialize(), b.body, <u32>c.edgeTimeoutMs);
     if (r.result == WasmResultValues.Ok) {
@@ -226,6 +225,7 @@ export class CequenceClient {
     const n = b.count.toString();
     const outcome = this.outbox.complete(b, callToken, status, now, c.authEnabled, this.rng.nextU32());
     if (outcome == Outcome.Sent) {
+      if (c.authEnabled) this.token.acceptedByEdge();
       if (c.debug) logInfo("Root: edge callback - " + n + " transaction(s) sent (status=" + status.toString() + ")");
     } else if (outcome == Outcome.Retry) {
       logError("Root: edge callback - " + n + " transaction(s) not sent (" + describeStatus(status) + "); retrying in " + b.lastDelayMs.toString() + " ms");
@@ -233,7 +233,7 @@ export class CequenceClient {
       logError("Root: edge callback - " + n + " transaction(s) not sent (" + describeStatus(status) + "); gave up after " +
         (c.retryGiveUpMs / 1000).toString() + " s of retries, " + n + " transaction(s) dropped");
     } else if (outcome == Outcome.AuthRetry) {
-      this.token.invalidate(generation);
+      this.token.refusedByEdge(generation, now, <i64>c.retryInitialBackoffMs, <i64>c.retryMaxBackoffMs, this.rng.nextU32());
       logError("Root: edge callback - " + n + " transaction(s) not sent (status=401); discarding the access token and re-sending once with a new one");
     } else if (outcome == Outcome.Rejected) {
       let hint = "";
@@ -295,7 +295,7 @@ export class CequenceClient {
     const h = new HeaderList();
     h.add(":method", "POST").add(":path", c.authPath).add(":authority", c.authAuthority)
       .add("content-type", "application/x-www-form-urlencoded").add("accept", "application/json")
-      .add("content-length", body.byteLength.toString()).add("user-agent", USER_AGENT);
+      .add("user-agent", USER_AGENT);
     const r = httpCall(c.authCluster, h.serialize(), body, <u32>c.authTimeoutMs);
     if (r.result == WasmResultValues.Ok) {
       this.token.startFetch(now, now + <i64>c.authTimeoutMs + LOST_CALL_SLACK_MS);

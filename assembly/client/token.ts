@@ -48,6 +48,8 @@ export class TokenState {
   nextAttemptMs: i64 = 0;
   /** The last token Edge refused: a copy of it found in shared data is not reused. */
   rejected: string = "";
+  /** Tokens Edge refused in a row (reset by an accepted batch). */
+  rejections: i32 = 0;
 
   /** A token that has not expired yet. */
   usable(nowMs: i64): bool {
@@ -110,6 +112,27 @@ export class TokenState {
     return true;
   }
 
+  /**
+   * Edge refused token `generation` (401). Drops it if it is still the current one; when a token
+   * fetched after an earlier refusal is refused again, the next fetch backs off (so an Edge that
+   * refuses every token costs a token request per backoff step, not one per batch).
+   * Returns true if the token was dropped.
+   */
+  refusedByEdge(generation: u32, nowMs: i64, initialMs: i64, maxMs: i64, rand: u32): bool {
+    if (!this.invalidate(generation)) return false;
+    this.rejections++;
+    if (this.rejections > 1) {
+      const next = nowMs + backoffDelayMs(this.rejections - 2, initialMs, maxMs, rand);
+      if (next > this.nextAttemptMs) this.nextAttemptMs = next;
+    }
+    return true;
+  }
+
+  /** Edge accepted a batch: the token works. */
+  acceptedByEdge(): void {
+    this.rejections = 0;
+  }
+
   /** Forget everything (the credentials or the auth endpoint changed). */
   reset(): void {
     this.token = "";
@@ -118,6 +141,7 @@ export class TokenState {
     this.renewAtMs = 0;
     this.fetching = false;
     this.failures = 0;
+    this.rejections = 0;
     this.nextAttemptMs = 0;
     this.generation++;
   }

@@ -121,3 +121,34 @@ describe("client token: 401 handling and generations", () => {
     expect(t.mayFetch(10)).toBe(true);
   });
 });
+
+describe("client token: Edge refusing tokens", () => {
+  it("the first refusal allows an immediate new fetch; refusals of fresh tokens back off", () => {
+    const t = new TokenState();
+    t.accept("a", 1800, 0, 60);
+    expect(t.refusedByEdge(t.generation, 1000, 500, 30000, 0)).toBe(true);
+    expect(t.mayFetch(1000)).toBe(true);
+    t.startFetch(1000, 6000);
+    t.accept("b", 1800, 1000, 60);
+    expect(t.refusedByEdge(t.generation, 2000, 500, 30000, 0)).toBe(true);
+    expect(t.mayFetch(2000)).toBe(false);
+    expect(t.mayFetch(2250)).toBe(true); // low end of attempt 0: 250 ms
+    t.accept("c", 1800, 2250, 60);
+    t.refusedByEdge(t.generation, 3000, 500, 30000, 0);
+    expect(t.mayFetch(3499)).toBe(false);
+    expect(t.mayFetch(3500)).toBe(true); // attempt 1: 500 ms
+    t.acceptedByEdge();
+    t.accept("d", 1800, 3500, 60);
+    t.refusedByEdge(t.generation, 4000, 500, 30000, 0);
+    expect(t.mayFetch(4000)).toBe(true); // the streak was broken by an accepted batch
+  });
+  it("a refusal of an older token does nothing", () => {
+    const t = new TokenState();
+    t.accept("a", 1800, 0, 60);
+    const old = t.generation;
+    t.accept("b", 1800, 10, 60);
+    expect(t.refusedByEdge(old, 20, 500, 30000, 0)).toBe(false);
+    expect(t.token).toBe("b");
+    expect(t.rejections).toBe(0);
+  });
+});

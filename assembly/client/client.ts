@@ -381,19 +381,26 @@ export class CequenceClient {
     if (!t.usable(now) || s.expiresAtMs > t.expiresAtMs) t.adopt(s.token, s.expiresAtMs, s.renewAtMs);
   }
 
-  /** True when this worker may fetch: it now holds the lease until `untilMs`. */
+  /**
+   * True when this worker may fetch: it now holds the lease until `untilMs`. Takes over the shared
+   * failure streak, so the backoff keeps growing whichever worker retries.
+   */
   private acquireLease(now: i64, untilMs: i64): bool {
     const r = getSharedData(this.leaseKey);
     let cas: u32 = 0;
+    let failures = this.token.failures;
     if (r.result == WasmResultValues.Ok) {
       const l = decodeLease(r.value);
-      if (l != null && l.untilMs > now && l.owner != this.workerId) return false; // another worker is fetching or backing off
+      if (l != null) {
+        if (l.untilMs > now && l.owner != this.workerId) return false; // another worker is fetching or backing off
+        if (l.failures > failures) failures = l.failures;
+      }
       cas = r.cas;
     } else if (r.result != WasmResultValues.NotFound) {
       this.disableSharing(r.result);
       return true;
     }
-    const w = setSharedData(this.leaseKey, encodeLease(untilMs, this.workerId), cas);
+    const w = setSharedData(this.leaseKey, encodeLease(untilMs, failures, this.workerId), cas);
     if (w == WasmResultValues.CasMismatch) return false;
     if (w != WasmResultValues.Ok) { this.disableSharing(w); return true; }
     if (cas == 0) {
@@ -404,17 +411,18 @@ export class CequenceClient {
         if (l == null || l.owner != this.workerId) return false;
       }
     }
+    this.token.failures = failures;
     return true;
   }
 
-  /** If this worker holds the lease, keep others from fetching until `untilMs` (0: release it). */
+  /** If this worker holds the lease, keep others from fetching until `untilMs` (0: release it), recording the failure streak. */
   private holdLeaseUntil(untilMs: i64): void {
     if (!this.sharing) return;
     const r = getSharedData(this.leaseKey);
     if (r.result != WasmResultValues.Ok) return;
     const l = decodeLease(r.value);
     if (l == null || l.owner != this.workerId) return;
-    setSharedData(this.leaseKey, encodeLease(untilMs, this.workerId), r.cas);
+    setSharedData(this.leaseKey, encodeLease(untilMs, this.token.failures, this.workerId), r.cas);
   }
 
   // ---- logs ----

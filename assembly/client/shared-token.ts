@@ -2,12 +2,13 @@
 // Pure: only the encodings and the key; the glue (client.ts) does the get/set/CAS calls.
 //
 //   token key  "cequence.token.<hash>"        value "v1\n<expiresAtMs>\n<renewAtMs>\n<token>"
-//   lease key  "cequence.token-lease.<hash>"  value "v1\n<untilMs>\n<owner>"
+//   lease key  "cequence.token-lease.<hash>"  value "v1\n<untilMs>\n<failures>\n<owner>"
 //
 // <hash> (FNV-1a of client id, auth cluster, authority and path) keeps policies with different
 // credentials apart; the secret is not part of it. The lease says which worker fetches the token and
 // until when no other worker should (the fetch deadline, or after a failure the end of its backoff,
-// so a failing token endpoint is retried by one worker on one schedule, not by every worker).
+// so a failing token endpoint is retried by one worker on one schedule, not by every worker), and
+// how many token requests failed in a row, so the backoff keeps growing whichever worker retries.
 
 export const RECORD_VERSION = "v1";
 
@@ -40,6 +41,7 @@ export class SharedToken {
 
 export class Lease {
   untilMs: i64 = 0;
+  failures: i32 = 0;
   owner: string = "";
 }
 
@@ -47,8 +49,8 @@ export function encodeToken(token: string, expiresAtMs: i64, renewAtMs: i64): st
   return RECORD_VERSION + "\n" + expiresAtMs.toString() + "\n" + renewAtMs.toString() + "\n" + token;
 }
 
-export function encodeLease(untilMs: i64, owner: string): string {
-  return RECORD_VERSION + "\n" + untilMs.toString() + "\n" + owner;
+export function encodeLease(untilMs: i64, failures: i32, owner: string): string {
+  return RECORD_VERSION + "\n" + untilMs.toString() + "\n" + (failures < 0 ? 0 : failures).toString() + "\n" + owner;
 }
 
 /** A non-negative decimal of at most 15 digits, or -1. */
@@ -97,12 +99,14 @@ export function decodeToken(text: string): SharedToken | null {
 }
 
 export function decodeLease(text: string): Lease | null {
-  const f = fields(text, 3);
+  const f = fields(text, 4);
   if (f == null) return null;
   const until = parseMs(f[1]);
-  if (until < 0) return null;
+  const failures = parseMs(f[2]);
+  if (until < 0 || failures < 0 || failures > 1000000) return null;
   const l = new Lease();
   l.untilMs = until;
-  l.owner = f[2];
+  l.failures = <i32>failures;
+  l.owner = f[3];
   return l;
 }

@@ -22,11 +22,14 @@ describe("client shared token records", () => {
     expect(decodeToken("v1\n99999999999999999999\n1\ntok") == null).toBe(true);
   });
   it("round-trips a lease and refuses a malformed one", () => {
-    const l = decodeLease(encodeLease(12345, "worker-a"));
+    const l = decodeLease(encodeLease(12345, 3, "worker-a"));
     expect(l != null).toBe(true);
     expect(l!.untilMs).toBe(12345);
+    expect(l!.failures).toBe(3);
     expect(l!.owner).toBe("worker-a");
-    expect(decodeLease("v1\n-5\nw") == null).toBe(true);
+    expect(decodeLease("v1\n-5\n0\nw") == null).toBe(true);
+    expect(decodeLease("v1\n5\nx\nw") == null).toBe(true);
+    expect(decodeLease("v1\n5\nw") == null).toBe(true);
     expect(decodeLease("garbage") == null).toBe(true);
   });
   it("keys differ by client id and endpoint, and never contain them verbatim", () => {

@@ -83,7 +83,8 @@ export function parseYamlFile(src: Source): ParsedFile {
     return out;
   }
   list.forEach((d, i) => {
-    for (const e of d.errors) out.errors.push({ message: e.message.split("\n")[0], code: e.code, pos: src.pos(e.pos[0]) });
+    // The first error of a document is the cause; the parser's later ones mostly follow from it.
+    for (const e of d.errors.slice(0, 1)) out.errors.push({ message: e.message.split("\n")[0], code: e.code, pos: src.pos(e.pos[0]) });
     for (const w of d.warnings) out.warnings.push({ message: w.message.split("\n")[0], code: w.code, pos: src.pos(w.pos[0]) });
     if (d.errors.length === 0 && d.contents !== null) out.docs.push(new Doc(src, d, i));
   });

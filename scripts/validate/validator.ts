@@ -131,7 +131,7 @@ export function validate(paths: string[], options: Options = {}): Result {
       const parsed = parseYamlFile(src);
       for (const e of parsed.errors) {
         add("error", "yaml-parse", display, e.pos, `${ext === ".json" ? "JSON" : "YAML"} does not parse: ${e.message}`,
-          "fix the syntax at this line (indentation with spaces only, a space after each ':' and '-', quotes closed); `yamllint` shows the same position");
+          "fix the syntax at or just after this line (indentation with spaces only, a space after each ':' and '-', brackets and quotes closed); yamllint <file> shows the details");
       }
       for (const w of parsed.warnings) add("warning", "yaml-warning", display, w.pos, `YAML: ${w.message}`, "rewrite the value so that it parses without ambiguity");
       docs.push(...parsed.docs);
@@ -247,7 +247,13 @@ export function validate(paths: string[], options: Options = {}): Result {
     }
 
     // serviceNamespace vs metadata.namespace of every Cequence resource.
-    const mine = [definition, ...implementations, ...services.filter((s) => [AUTH_SERVICE, EDGE_SERVICE].includes(nameOf(s)!)), b]
+    // The Services this binding uses: those in serviceNamespace when there are any of that name, else every one of that name.
+    const used = [AUTH_SERVICE, EDGE_SERVICE].flatMap((n) => {
+      const all = services.filter((s) => nameOf(s) === n);
+      const here = all.filter((s) => nsOf(s) === ns);
+      return here.length ? here : all;
+    });
+    const mine = [definition, ...implementations, ...used, b]
       .filter((d): d is Doc => d !== undefined);
     const nsPath = "serviceNamespace" in config ? [...cfg, "serviceNamespace"] : cfg;
     for (const d of mine) {

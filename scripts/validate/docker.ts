@@ -23,7 +23,7 @@ export function hidesConfD(target: string): boolean {
 
 function finding(src: Source, offset: number, what: string, target: string): Finding {
   const p = src.pos(offset);
-  const whole = target.replace(/\/+$/, "") === CONF_D ? "the whole conf.d/ directory" : `${target}, a parent of conf.d/,`;
+  const whole = target.replace(/\/+$/, "") === CONF_D ? "the whole conf.d/ directory" : `${target} (a parent of conf.d/)`;
   return {
     severity: "error", code: "docker-confd-mount", file: src.display, line: p.line, column: p.column,
     message: `${what} mounts ${whole}: it hides the gateway's built-in extensions (the gateway then reports "Extension default/route, default/extension-definition, or default/tls-outbound not found")`,

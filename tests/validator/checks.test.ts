@@ -275,6 +275,16 @@ test("compose file mounting the whole conf.d/; per-file mounts pass", () => {
   clean([`${F}/pass/docker-compose.yaml`]);
 });
 
+test("a mount of a parent of conf.d/ is caught too", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cq-val-"));
+  try {
+    writeFileSync(join(dir, "run.sh"), "docker run -d --name gw \\\n  --mount type=bind,source=/srv/flex,target=/etc/mulesoft/flex-gateway \\\n  mulesoft/flex-gateway\n");
+    const [f] = only([dir], "docker-confd-mount");
+    assert.equal(f.line, 2);
+    assert.match(f.message, /mounts \/etc\/mulesoft\/flex-gateway \(a parent of conf\.d\/\)/);
+  } finally { rmSync(dir, { recursive: true }); }
+});
+
 test("usage errors exit 2; a missing path is an error", () => {
   assert.equal(run([]).code, 2);
   assert.equal(run(["--bogus", "x"]).code, 2);

@@ -242,7 +242,7 @@ export class HostStream {
 
   private onHeaders(d: Direction, headers: Pairs, eos: boolean): void {
     if (this.completed || d.dead) return;
-    d.map = headers;
+    d.map = headers.map(([k, v]) => [k, v] as [string, string]); // the filter edits its own copy
     if (this.passthrough()) return this.emitHeaders(d, eos);
     if (this.mode === 'failed') return;
     if (d.kind === 'request' && !this.vm.failed) this.ensureContext();
@@ -316,7 +316,7 @@ export class HostStream {
 
   private onTrailers(d: Direction, trailers: Pairs): void {
     if (this.completed || d.dead) return;
-    d.trailers = trailers;
+    d.trailers = trailers.map(([k, v]) => [k, v] as [string, string]);
     if (this.passthrough()) return this.emitTrailers(d);
     if (this.mode === 'failed') return;
     const passOn = () => {

@@ -207,7 +207,7 @@ EXPORT(proxy_on_request_headers) u32 on_request_headers(u32 id, u32 n, u32 eos) 
     wr32(hdr, 1); wr32(hdr + 4, 7); wr32(hdr + 8, 3);
     const char *kv = "x-local\0yes";
     for (int i = 0; i < 12; i++) hdr[12 + i] = kv[i];
-    u32 lr = proxy_send_local_response(403, "probe_denied", 12, "denied", 6, hdr, sizeof(hdr) - 4, 0);
+    u32 lr = proxy_send_local_response(403, "probe_denied", 12, "denied", 6, hdr, sizeof(hdr), 0);
     app("local_response result="); appu(lr); emit(2);
     return 0;
   }

@@ -305,7 +305,6 @@ describe('streaming a large body with an AssemblyScript module', () => {
       // transfer does not raise the peak (memory does not grow with the bytes streamed).
       // Once warm, a 50 MB transfer raises the process by well under half a body.
       assert.ok(peak1 - settled < total / 2, `a 50 MB transfer after warm-up grew the gateway by ${((peak1 - settled) / MB).toFixed(1)} MB`);
-      assert.ok(Math.max(peak1, peak2) - idle < total, `streaming 120 MB grew the gateway by ${((Math.max(peak1, peak2) - idle) / MB).toFixed(1)} MB`);
       assert.ok(peak2 - peak1 < 10 * MB, `the second 50 MB transfer raised the peak by ${((peak2 - peak1) / MB).toFixed(1)} MB`);
     } finally {
       child.kill('SIGTERM');

@@ -18,7 +18,7 @@ import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/as
 import { Config } from "../config/config";
 import { nowMillis, nowNanos, getBufferBytes, getHeaderValue } from "../host";
 import { logInfo, logWarn, logError } from "../log";
-import { Outbox, Batch, DeliverySettings, Outcome, LOST_CALL_SLACK_MS } from "./delivery";
+import { Outbox, Batch, BatchState, DeliverySettings, Outcome, LOST_CALL_SLACK_MS } from "./delivery";
 import { TokenState, effectiveLifetimeS } from "./token";
 import { tokenRequestBody, parseTokenResponse, MAX_TOKEN_RESPONSE_BYTES } from "./oauth";
 import { HeaderList } from "./headers";
@@ -253,7 +253,7 @@ export class CequenceClient {
       const call = this.calls.get(keys[i]);
       if (call.kind != CALL_EDGE) continue;
       const b = call.batch;
-      if (b == null || b.callToken != keys[i] || b.state != 1 /* InFlight */) this.calls.delete(keys[i]);
+      if (b == null || b.callToken != keys[i] || b.state != BatchState.InFlight) this.calls.delete(keys[i]);
     }
   }
 

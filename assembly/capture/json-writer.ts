@@ -1,7 +1,8 @@
 // A JSON writer over a growable UTF-8 byte buffer. Pure (no host calls).
 //
-// Escaping (RFC 8259): '"' -> \"  '\' -> \\  0x08 \b  0x09 \t  0x0A \n  0x0C \f  0x0D \r, every other
-// byte 0x00..0x1F and DEL (0x7F) -> \u00XX (lowercase hex). Well-formed multi-byte UTF-8 is copied as
+// Escaping (RFC 8259): '"' -> \"  '\' -> \\  0x08 \b  0x09 \t  0x0A \n  0x0D \r, every other byte
+// 0x00..0x1F (0x0C included: some parsers, assemblyscript-json among them, reject \f) and DEL (0x7F)
+// -> \u00XX (lowercase hex). Well-formed multi-byte UTF-8 is copied as
 // is. Input that is not well-formed UTF-8 can be written two ways, and the caller picks:
 //   - stringLossy: each maximal ill-formed subpart becomes the escape \ufffd (U+FFFD), so the output
 //     is always valid JSON; used for short protocol fields (method, path, host, names, addresses);
@@ -11,9 +12,9 @@ import { ByteBuffer } from "./byte-buffer";
 import { utf8SequenceAt } from "./utf8";
 import { Base64Stream } from "./base64";
 
-// For each byte < 0x80: 0 = copy as is, 1 = short escape (\" \\ \b \t \n \f \r), 2 = \u00XX.
+// For each byte < 0x80: 0 = copy as is, 1 = short escape (\" \\ \b \t \n \r), 2 = \u00XX.
 const ESCAPE_CLASS = memory.data<u8>([
-  2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, // 0x00
+  2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2, 1, 2, 2, // 0x00
   2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0x10
   0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x20  '"'
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x30
@@ -32,7 +33,6 @@ function shortEscape(b: u32): u8 {
   if (b == 0x08) return 0x62; // b
   if (b == 0x09) return 0x74; // t
   if (b == 0x0a) return 0x6e; // n
-  if (b == 0x0c) return 0x66; // f
   return 0x72; // r (0x0d)
 }
 

@@ -1,0 +1,130 @@
+// Renders the three Flex Gateway resources of the bundle (definition, implementation, binding) as YAML
+// documents. Pure functions of the config schema and the wasm bytes: the build writes them, and the
+// tests and the validator call the same functions, so there is one description of the bundle.
+import { Document, stringify } from "yaml";
+
+export const API_VERSION = "gateway.mulesoft.com/v1alpha1";
+export const DEFINITION_NAME = "cequence-passive-capture";
+export const IMPLEMENTATION_NAME = "cequence-passive-capture-flex";
+export const BINDING_NAME = "cequence-policy-binding";
+export const AUTH_SERVICE = "cequence-auth-service";
+export const EDGE_SERVICE = "cequence-edge-service";
+export const DEFAULT_NAMESPACE = "default";
+export const K8S_WASM_PATH = "/etc/mulesoft/flex-gateway/wasm/cequence.wasm";
+export const ROOT_ID = "main";
+
+// Placeholders an operator replaces (the validator flags any left in).
+export const PLACEHOLDERS = {
+  authAddress: "https://auth.your-cequence-tenant.example.com",
+  edgeAddress: "https://edge.your-cequence-tenant.example.com",
+  apiInstance: "your-api-instance",
+  clientId: "REPLACE_WITH_CEQUENCE_CLIENT_ID",
+  clientSecret: "REPLACE_WITH_CEQUENCE_CLIENT_SECRET",
+  authPath: "/auth/realms/your-realm/protocol/openid-connect/token",
+};
+
+const YAML_OPTIONS = { lineWidth: 0 };
+
+/** spec.properties of the definition: every field with type, default, description and bounds. */
+export function definitionProperties(schema) {
+  const props = {};
+  for (const [name, p] of Object.entries(schema.properties)) {
+    const out = { type: p.type };
+    for (const k of ["format", "pattern", "minimum", "maximum", "maxLength", "default", "description"]) {
+      if (p[k] !== undefined) out[k] = p[k];
+    }
+    props[name] = out;
+  }
+  return props;
+}
+
+export function renderDefinition(schema) {
+  const doc = new Document({
+    apiVersion: API_VERSION,
+    kind: "Extension",
+    metadata: { name: DEFINITION_NAME, namespace: DEFAULT_NAMESPACE },
+    spec: {
+      extends: [{ name: "extension-definition" }],
+      properties: definitionProperties(schema),
+      required: [...(schema.required || [])],
+    },
+  });
+  doc.commentBefore = " Cequence UAP passive capture: policy definition (the configuration schema). Do not edit.";
+  return doc.toString(YAML_OPTIONS);
+}
+
+/** implementation: "base64://…" (Docker: the three YAML files are enough) or "file://…" (Kubernetes ConfigMap). */
+export function renderImplementation(implementation, platform) {
+  const doc = new Document({
+    apiVersion: API_VERSION,
+    kind: "Extension",
+    metadata: { name: IMPLEMENTATION_NAME, namespace: DEFAULT_NAMESPACE },
+    spec: {
+      extends: [{ name: DEFINITION_NAME }, { name: "envoy-filter" }, { name: "proxy-wasm-filter" }],
+      properties: {
+        rootId: { type: "string", default: ROOT_ID },
+        implementation: { type: "string", default: implementation },
+      },
+    },
+  });
+  doc.commentBefore = platform === "k8s"
+    ? ` Cequence UAP passive capture: implementation. Do not edit.\n The module is read from ${K8S_WASM_PATH}: mount the cequence-wasm ConfigMap at\n /etc/mulesoft/flex-gateway/wasm before applying (see README, "Deploying on Kubernetes").`
+    : " Cequence UAP passive capture: implementation with the module inline. Do not edit.";
+  return doc.toString(YAML_OPTIONS);
+}
+
+export function renderBinding(schema) {
+  const ns = DEFAULT_NAMESPACE;
+  const service = (name, address, what) => {
+    const doc = new Document({ apiVersion: API_VERSION, kind: "Service", metadata: { name, namespace: ns }, spec: { address } });
+    doc.commentBefore = ` ${what}\n REPLACE spec.address; it must be exactly equal to ${name === AUTH_SERVICE ? "cequenceAuthUrl" : "cequenceEdgeUrl"} below.`;
+    return doc;
+  };
+  const defaults = (n) => schema.properties[n].default;
+  const config = {
+    cequenceAuthUrl: PLACEHOLDERS.authAddress,
+    cequenceEdgeUrl: PLACEHOLDERS.edgeAddress,
+    serviceNamespace: ns,
+    cequenceAuthEnabled: defaults("cequenceAuthEnabled"),
+    cequenceClientId: PLACEHOLDERS.clientId,
+    cequenceClientSecret: PLACEHOLDERS.clientSecret,
+    cequenceAuthPath: PLACEHOLDERS.authPath,
+    cequenceEdgePath: defaults("cequenceEdgePath"),
+    enableDebugLogs: defaults("enableDebugLogs"),
+    cequenceMinStatusCode: defaults("cequenceMinStatusCode"),
+    cequenceMaxStatusCode: defaults("cequenceMaxStatusCode"),
+  };
+  const binding = new Document({
+    apiVersion: API_VERSION,
+    kind: "PolicyBinding",
+    metadata: { name: BINDING_NAME, namespace: ns },
+    spec: {
+      targetRef: { kind: "ApiInstance", name: PLACEHOLDERS.apiInstance },
+      policyRef: { kind: "Extension", name: IMPLEMENTATION_NAME },
+      config,
+    },
+  });
+  binding.commentBefore =
+    " Applies the policy to an API instance.\n" +
+    " REPLACE spec.targetRef.name with the name of your ApiInstance, or target several APIs by label:\n" +
+    "   targetRef: { kind: Selector, selector: { labels: { cequence: enabled } } }";
+  const cfg = ["spec", "config"];
+  const pairComment = (key, text) => {
+    const map = binding.getIn(cfg, true);
+    const pair = map.items.find((p) => p.key.value === key);
+    pair.key.commentBefore = text;
+  };
+  pairComment("cequenceAuthUrl", " Must be exactly equal to spec.address of cequence-auth-service above.");
+  pairComment("cequenceEdgeUrl", " Must be exactly equal to spec.address of cequence-edge-service above.");
+  pairComment("serviceNamespace", " Must equal metadata.namespace of every resource in these files (./update-namespace.sh <ns> keeps them in step).");
+  pairComment("cequenceClientId", " From the Cequence UAP portal: General Settings > User Management > Clients.");
+  pairComment("cequenceClientSecret", " Keep the secret out of Git: prefer a Kubernetes Secret or environment substitution to a literal value.");
+  pairComment("enableDebugLogs", " true logs one line per request and per batch: troubleshooting only.");
+  pairComment("cequenceMinStatusCode", " Responses outside this range are not captured (5xx are excluded by default).");
+  const docs = [
+    service(AUTH_SERVICE, PLACEHOLDERS.authAddress, "Cequence authentication endpoint (OAuth2 client credentials)."),
+    service(EDGE_SERVICE, PLACEHOLDERS.edgeAddress, "Cequence Edge or Bridge transaction endpoint."),
+    binding,
+  ];
+  return docs.map((d) => d.toString(YAML_OPTIONS)).join("---\n");
+}

@@ -18,7 +18,7 @@ fi
 
 cd "$(dirname "$0")"
 required=(cequence_definition.yaml cequence_implementation.yaml cequence_binding.yaml)
-optional=(cequence-wasm-configmap.yaml helm-values-cequence-wasm.yaml flexgateway-operator-volumes.yaml)
+optional=(cequence-wasm-configmap.yaml helm-values-cequence-wasm.yaml kubectl-patch-cequence-wasm.json flexgateway-operator-volumes.yaml)
 
 for f in "${required[@]}"; do
   if [ ! -f "$f" ]; then

@@ -5,7 +5,10 @@ import { mkdirSync, readFileSync, writeFileSync, copyFileSync, chmodSync, rmSync
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfigSchema, renderFields } from "./config-fields.mjs";
-import { renderDefinition, renderImplementation, renderBinding, K8S_WASM_PATH } from "./bundle.mjs";
+import {
+  renderDefinition, renderImplementation, renderBinding, K8S_WASM_PATH,
+  renderWasmConfigMap, renderHelmValues, renderKubectlPatch, renderOperatorVolumes, KIT_FILES,
+} from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const r = (...p) => join(root, ...p);
@@ -32,6 +35,11 @@ for (const d of [docker, k8s]) {
 }
 writeFileSync(join(docker, "cequence_implementation.yaml"), renderImplementation("base64://" + wasm.toString("base64"), "docker"));
 writeFileSync(join(k8s, "cequence_implementation.yaml"), renderImplementation("file://" + K8S_WASM_PATH, "k8s"));
+// The Kubernetes kit: the ConfigMap manifest and the three ways of mounting it (Helm, kubectl patch, Operator).
+writeFileSync(join(k8s, KIT_FILES.configMap), renderWasmConfigMap(wasm));
+writeFileSync(join(k8s, KIT_FILES.helmValues), renderHelmValues());
+writeFileSync(join(k8s, KIT_FILES.kubectlPatch), renderKubectlPatch());
+writeFileSync(join(k8s, KIT_FILES.operatorVolumes), renderOperatorVolumes());
 copyFileSync(r("update-namespace.sh"), join(k8s, "update-namespace.sh"));
 chmodSync(join(k8s, "update-namespace.sh"), 0o755);
 step("wrote policies-docker-linux/ and policies-k8s/");

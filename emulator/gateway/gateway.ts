@@ -1,0 +1,418 @@
+// Local gateway: an HTTP/1.1 reverse proxy on loopback that runs the bound proxy-wasm policy
+// on every request, streaming bodies through the VM chunk by chunk (Envoy's HTTP connection
+// manager + wasm filter + router, reduced to what a single-filter local-mode gateway does).
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { createHost, type ProxyWasmHost } from '../host/host.ts';
+import type { LogLevelName } from '../host/abi.ts';
+import { formatEnvoyLine, type LogEntry, type LogSink } from '../host/log.ts';
+import type { Pairs } from '../host/pairs.ts';
+import type { StreamSink } from '../host/stream.ts';
+import type { WasmVm } from '../host/vm.ts';
+import {
+  buildConfig, listConfigFiles, loadModuleBytes, loadResources, selectorMatches, type ApiInstance, type GatewayConfig, type PolicyPlan,
+} from './config.ts';
+
+export interface GatewayOptions {
+  /** conf.d directory, or a list of YAML files / directories. */
+  files?: string[] | string;
+  dir?: string;
+  /** Listener port override (0 = any free port). Default: the ApiInstance's spec.address port. */
+  listenPort?: number;
+  listenHost?: string;
+  /** Worker VMs per policy (Envoy: one per worker thread). */
+  workers?: number;
+  failOpen?: boolean;
+  /** Map file:///… implementation paths to local files. */
+  wasmPathMap?: Record<string, string> | ((p: string) => string | undefined);
+  /** Every log entry (host, wasm and gateway lines). */
+  onLog?: LogSink;
+  /** Print log lines to stdout/stderr. */
+  print?: boolean;
+  logLevel?: LogLevelName;
+  /** Override/add clusters (name -> base URL). */
+  clusters?: Record<string, string>;
+  /** Envoy route timeout: from the end of the request to the end of the response (0 = none). */
+  upstreamTimeoutMs?: number;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** Every log line so far, Envoy-formatted. */
+  logs: string[];
+  entries: LogEntry[];
+  /** Worker VMs of the bound policy (empty when no policy applies). */
+  vms: WasmVm[];
+  host?: ProxyWasmHost;
+  config: GatewayConfig;
+  api: ApiInstance;
+  policy?: PolicyPlan;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+
+function flat(pairs: Pairs): string[] {
+  const out: string[] = [];
+  for (const [k, v] of pairs) if (!k.startsWith(':')) out.push(k, v);
+  return out;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const logs: string[] = [];
+  const entries: LogEntry[] = [];
+  const level = opts.logLevel ?? 'info';
+  const LEVELS: LogLevelName[] = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
+  const sink: LogSink = (e) => {
+    entries.push(e);
+    logs.push(e.line);
+    if (opts.print) (LEVELS.indexOf(e.level) >= 3 ? process.stderr : process.stdout).write(e.line + '\n');
+    opts.onLog?.(e);
+  };
+  const gwLog = (lvl: LogLevelName, message: string, logger = 'flex-gateway') => {
+    if (LEVELS.indexOf(lvl) < LEVELS.indexOf(level)) return;
+    const time = new Date();
+    sink({ level: lvl, message, line: formatEnvoyLine(lvl, logger, 'emulator/gateway/gateway.ts:1', message, undefined, time), source: 'host', time });
+  };
+
+  const input = opts.files ?? opts.dir;
+  if (!input) throw new Error('startGateway: give `files` or `dir`');
+  const config = buildConfig(loadResources(listConfigFiles(input)));
+  for (const w of config.warnings) gwLog('warn', w);
+  const api = config.apiInstances[0];
+  if (!api) throw new Error('no kind: ApiInstance found in the configuration');
+  if (config.apiInstances.length > 1) gwLog('warn', `${config.apiInstances.length} ApiInstances found; serving ${api.name} only`);
+
+  let policy: PolicyPlan | undefined;
+  for (const p of config.policies) {
+    if (config.apiInstances.some((a) => selectorMatches(p.targetRef, a))) {
+      if (selectorMatches(p.targetRef, api)) policy ??= p;
+    } else {
+      gwLog('error', `ApiInstance not found on ${p.bindingName}`);
+    }
+  }
+
+  let host: ProxyWasmHost | undefined;
+  if (policy) {
+    const bytes = loadModuleBytes(policy.moduleSource, opts.wasmPathMap);
+    try {
+      host = await createHost(bytes, {
+        config: JSON.stringify(policy.config),
+        rootId: policy.rootId,
+        pluginName: policy.bindingName,
+        workers: opts.workers ?? 1,
+        clusters: { ...config.clusters, ...(opts.clusters ?? {}) },
+        failOpen: opts.failOpen ?? false,
+        logLevel: level,
+        onLog: sink,
+        keepLogs: false,
+      });
+    } catch (e) {
+      gwLog('critical', `policy ${policy.bindingName} failed to load: ${(e as Error).message}`);
+      throw e;
+    }
+    gwLog('info', `policy ${policy.implementationName} applied to ${api.name} via ${policy.bindingName} (${host.vms.length} worker VM(s))`);
+  } else {
+    gwLog('info', `no policy applied to ${api.name}`);
+  }
+
+  const upstream = api.upstream;
+  const upstreamIsHttps = upstream.protocol === 'https:';
+  const upstreamPort = Number(upstream.port || (upstreamIsHttps ? 443 : 80));
+  const upstreamBasePath = upstream.pathname.replace(/\/$/, '');
+  const agent = upstreamIsHttps ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const routeTimeout = opts.upstreamTimeoutMs ?? 15000;
+  const listenerBase = api.listenAddress.pathname.replace(/\/$/, '');
+
+  let connSeq = 0;
+  const sockets = new Set<Socket>();
+  const connWorker = new WeakMap<Socket, { worker: number; id: number }>();
+
+  const server = http.createServer({ keepAlive: true }, (req, res) => handle(req, res));
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    connWorker.set(s, { worker: host ? host.nextWorker() : 0, id: ++connSeq });
+  });
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const sock = req.socket;
+    const conn = connWorker.get(sock) ?? { worker: 0, id: ++connSeq };
+    const url = req.url ?? '/';
+    if (listenerBase && !(url === listenerBase || url.startsWith(listenerBase + '/') || url.startsWith(listenerBase + '?'))) {
+      res.writeHead(404, { 'content-length': '0' });
+      res.end();
+      return;
+    }
+    let upReq: http.ClientRequest | null = null;
+    let upRes: http.IncomingMessage | null = null;
+    let localReplied = false;
+    let responseStarted = false;
+    let finished = false;
+    let timer: NodeJS.Timeout | null = null;
+
+    const abortUpstream = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      upReq?.destroy();
+      upRes?.destroy();
+    };
+
+    const gwSink: StreamSink = {
+      requestHeaders(headers, eos) {
+        if (localReplied) return;
+        const get = (n: string) => headers.find(([k]) => k === n)?.[1];
+        const path = get(':path') ?? '/';
+        const fwd = path.startsWith(listenerBase) ? path.slice(listenerBase.length) || '/' : path;
+        const hdrs = flat(headers.filter(([k]) => !HOP_BY_HOP.has(k)));
+        hdrs.push('host', get(':authority') ?? upstream.host);
+        upReq = (upstreamIsHttps ? https : http).request({
+          protocol: upstream.protocol,
+          hostname: upstream.hostname,
+          port: upstreamPort,
+          method: get(':method') ?? 'GET',
+          path: upstreamBasePath + (fwd.startsWith('/') ? fwd : '/' + fwd),
+          headers: hdrs as unknown as http.OutgoingHttpHeaders,
+          agent,
+        });
+        upReq.on('response', onUpstreamResponse);
+        upReq.on('error', onUpstreamError);
+        if (eos) endRequest();
+      },
+      requestData(chunk, eos) {
+        if (!upReq || localReplied) return;
+        if (chunk.length && !upReq.write(chunk)) {
+          req.pause();
+          upReq.once('drain', () => req.resume());
+        }
+        if (eos) endRequest();
+      },
+      requestTrailers(trailers) {
+        if (!upReq || localReplied) return;
+        if (trailers.length) upReq.addTrailers(flat(trailers) as unknown as http.OutgoingHttpHeaders);
+        endRequest();
+      },
+      responseHeaders(headers, eos) {
+        if (res.headersSent || res.destroyed) return;
+        responseStarted = true;
+        const status = Number(headers.find(([k]) => k === ':status')?.[1] ?? 502);
+        const out = headers.filter(([k]) => !HOP_BY_HOP.has(k));
+        const hasTrailers = !!upRes && upRes.headers.trailer !== undefined;
+        if (hasTrailers) out.push(['trailer', String(upRes!.headers.trailer)]);
+        res.writeHead(status, flat(out) as unknown as http.OutgoingHttpHeaders);
+        if (eos) res.end();
+      },
+      responseData(chunk, eos) {
+        if (res.destroyed) return;
+        if (chunk.length && !res.write(chunk) && upRes && !localReplied) {
+          const u = upRes;
+          u.pause();
+          res.once('drain', () => u.resume());
+        }
+        if (eos) res.end();
+      },
+      responseTrailers(trailers) {
+        if (res.destroyed) return;
+        if (trailers.length) res.addTrailers(flat(trailers) as unknown as http.OutgoingHttpHeaders);
+        res.end();
+      },
+      localReply() {
+        localReplied = true;
+        abortUpstream();
+        req.resume(); // drain and ignore the rest of the request body
+      },
+      reset() {
+        abortUpstream();
+        res.destroy();
+      },
+    };
+
+    const stream = host
+      ? host.openStream(gwSink, {
+          worker: conn.worker,
+          connection: {
+            sourceAddress: sock.remoteAddress ?? '127.0.0.1',
+            sourcePort: sock.remotePort ?? 0,
+            destinationAddress: sock.localAddress ?? '127.0.0.1',
+            destinationPort: sock.localPort ?? 0,
+            connectionId: conn.id,
+          },
+          protocol: `HTTP/${req.httpVersion}`,
+          clusterName: `${api.name}.${api.namespace}.upstream`,
+          routeName: api.name,
+          upstreamAddress: upstream.hostname,
+          upstreamPort,
+        })
+      : null;
+    // Without a policy the gateway is a plain proxy: the same sink, no VM.
+    const s = stream ?? {
+      requestHeaders: (h: Pairs, e: boolean) => gwSink.requestHeaders(h, e),
+      requestData: (c: Buffer, e: boolean) => gwSink.requestData(c, e),
+      requestTrailers: (t: Pairs) => gwSink.requestTrailers(t),
+      responseHeaders: (h: Pairs, e: boolean) => gwSink.responseHeaders(h, e),
+      responseData: (c: Buffer, e: boolean) => gwSink.responseData(c, e),
+      responseTrailers: (t: Pairs) => gwSink.responseTrailers(t),
+      proxyLocalReply: (status: number, body: string) => {
+        gwSink.localReply?.(status, '');
+        gwSink.responseHeaders([[':status', String(status)], ['content-length', String(Buffer.byteLength(body))], ['content-type', 'text/plain']], body.length === 0);
+        if (body.length) gwSink.responseData(Buffer.from(body), true);
+      },
+      complete: () => {},
+    };
+
+    function endRequest(): void {
+      upReq?.end();
+      if (routeTimeout > 0 && !timer) {
+        timer = setTimeout(() => {
+          timer = null;
+          if (finished) return;
+          if (!responseStarted) {
+            abortUpstream();
+            s.proxyLocalReply(504, 'upstream request timeout', 'upstream_response_timeout');
+          } else {
+            abortUpstream();
+            res.destroy();
+          }
+        }, routeTimeout);
+      }
+    }
+
+    function onUpstreamResponse(ur: http.IncomingMessage): void {
+      if (localReplied) { ur.destroy(); return; }
+      upRes = ur;
+      const headers: Pairs = [[':status', String(ur.statusCode ?? 502)]];
+      for (let i = 0; i < ur.rawHeaders.length; i += 2) {
+        const k = ur.rawHeaders[i].toLowerCase();
+        if (!HOP_BY_HOP.has(k)) headers.push([k, ur.rawHeaders[i + 1]]);
+      }
+      const cl = ur.headers['content-length'];
+      const noBody = req.method === 'HEAD' || ur.statusCode === 204 || ur.statusCode === 304 || cl === '0';
+      const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : -1;
+      let received = 0;
+      let eosSent = noBody;
+      s.responseHeaders(headers, noBody);
+      ur.on('data', (c: Buffer) => {
+        if (eosSent) return;
+        received += c.length;
+        const eos = expected >= 0 && received >= expected;
+        if (eos) eosSent = true;
+        s.responseData(c, eos);
+      });
+      ur.on('end', () => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        if (eosSent) return;
+        eosSent = true;
+        const t: Pairs = [];
+        for (let i = 0; i < ur.rawTrailers.length; i += 2) t.push([ur.rawTrailers[i].toLowerCase(), ur.rawTrailers[i + 1]]);
+        if (t.length) s.responseTrailers(t);
+        else s.responseData(Buffer.alloc(0), true);
+      });
+      ur.on('close', () => {
+        if (!ur.complete && !finished) {
+          // upstream reset mid-response: reset the client stream
+          res.destroy();
+        }
+      });
+    }
+
+    function onUpstreamError(err: NodeJS.ErrnoException): void {
+      if (localReplied || finished) return;
+      if (responseStarted) {
+        res.destroy();
+        return;
+      }
+      const connectFail = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(err.code ?? '');
+      const reason = connectFail
+        ? `remote connection failure, transport failure reason: ${err.code === 'ECONNREFUSED' ? 'delayed connect error: 111' : err.code}`
+        : 'connection termination';
+      s.proxyLocalReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`,
+        connectFail ? 'upstream_reset_before_response_started{remote_connection_failure}' : 'upstream_reset_before_response_started{connection_termination}');
+    }
+
+    // Request headers, Envoy style: pseudo headers first, Host becomes :authority.
+    const reqHeaders: Pairs = [
+      [':authority', req.headers.host ?? ''],
+      [':path', url],
+      [':method', req.method ?? 'GET'],
+      [':scheme', 'http'],
+    ];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const k = req.rawHeaders[i].toLowerCase();
+      if (!HOP_BY_HOP.has(k)) reqHeaders.push([k, req.rawHeaders[i + 1]]);
+    }
+    reqHeaders.push(['x-forwarded-proto', 'http']);
+    if (!req.headers['x-request-id']) reqHeaders.push(['x-request-id', randomUUID()]);
+    const cl = req.headers['content-length'];
+    const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : -1;
+    const hasBody = expected > 0 || (expected < 0 && req.headers['transfer-encoding'] !== undefined);
+    let received = 0;
+    let reqEos = !hasBody;
+
+    res.on('finish', () => {
+      finished = true;
+      if (timer) clearTimeout(timer);
+      s.complete();
+    });
+    res.on('close', () => {
+      if (finished) return;
+      finished = true;
+      // client went away (or the stream was reset): tear down upstream, end the filter stream
+      abortUpstream();
+      s.complete();
+    });
+
+    s.requestHeaders(reqHeaders, reqEos);
+    req.on('data', (c: Buffer) => {
+      if (reqEos || localReplied || finished) return;
+      received += c.length;
+      const eos = expected >= 0 && received >= expected;
+      if (eos) reqEos = true;
+      s.requestData(c, eos);
+    });
+    req.on('end', () => {
+      if (reqEos || localReplied || finished) return;
+      reqEos = true;
+      const t: Pairs = [];
+      for (let i = 0; i < req.rawTrailers.length; i += 2) t.push([req.rawTrailers[i].toLowerCase(), req.rawTrailers[i + 1]]);
+      if (t.length) s.requestTrailers(t);
+      else s.requestData(Buffer.alloc(0), true);
+    });
+  }
+
+  const port = opts.listenPort ?? Number(api.listenAddress.port || 80);
+  const listenHost = opts.listenHost ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, listenHost, () => { server.off('error', reject); resolve(); });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${listenHost}:${actualPort}${listenerBase}`;
+  gwLog('info', `listening on ${url} for ApiInstance ${api.name} -> ${upstream.href}`);
+
+  let closed = false;
+  return {
+    url,
+    port: actualPort,
+    logs,
+    entries,
+    vms: host?.vms ?? [],
+    host,
+    config,
+    api,
+    policy,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+      host?.close();
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// proxy_http_call transport: what Envoy's async HTTP client hands back to the filter.
+//  - a response           -> :status + response headers (lowercased), body, trailers
+//  - timeout              -> local reply 504 "upstream request timeout"
+//  - connect failure      -> local reply 503 "upstream connect error or disconnect/reset before headers. ..."
+//  - closed before headers-> local reply 503 (reset reason: connection termination)
+//  - reset after headers  -> onFailure(Reset): 0 headers, 0 body (status BrokenConnection "reset")
+import http from 'node:http';
+import https from 'node:https';
+import type { Pairs } from './pairs.ts';
+import type { HttpCallResponse } from './vm.ts';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
+
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+
+function localReply(status: number, body: string): HttpCallResponse {
+  return {
+    headers: [[':status', String(status)], ['content-length', String(Buffer.byteLength(body))], ['content-type', 'text/plain']],
+    body: Buffer.from(body),
+    trailers: [],
+  };
+}
+
+const ERRNO: Record<string, number> = { ECONNREFUSED: 111, EHOSTUNREACH: 113, ENETUNREACH: 101, ETIMEDOUT: 110 };
+
+export function performHttpCall(
+  baseUrl: string,
+  headers: Pairs,
+  body: Buffer,
+  timeoutMs: number,
+  done: (r: HttpCallResponse | null) => void,
+): () => void {
+  const url = new URL(baseUrl);
+  const isHttps = url.protocol === 'https:';
+  const get = (n: string) => headers.find(([k]) => k === n)?.[1] ?? '';
+  const out: [string, string][] = [];
+  for (const [k, v] of headers) if (!k.startsWith(':')) out.push([k, v]);
+  out.push(['host', get(':authority')]);
+  if (body.length) out.push(['content-length', String(body.length)]);
+  const flat: string[] = [];
+  for (const [k, v] of out) flat.push(k, v);
+
+  let finished = false;
+  let connected = false;
+  let gotHeaders = false;
+  const startedAt = Date.now();
+  const finish = (r: HttpCallResponse | null) => {
+    if (finished) return;
+    finished = true;
+    if (timer) clearTimeout(timer);
+    done(r);
+  };
+  const req = (isHttps ? https : http).request({
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port || (isHttps ? 443 : 80),
+    method: get(':method'),
+    path: get(':path'),
+    headers: flat as unknown as http.OutgoingHttpHeaders,
+    agent: isHttps ? httpsAgent : httpAgent,
+    servername: isHttps ? url.hostname : undefined,
+  });
+  req.on('socket', (sock) => {
+    if (!sock.connecting) connected = true;
+    else sock.once('connect', () => { connected = true; });
+    sock.once('secureConnect', () => { connected = true; });
+  });
+  req.on('response', (res) => {
+    gotHeaders = true;
+    const rh: Pairs = [[':status', String(res.statusCode ?? 0)]];
+    for (let i = 0; i < res.rawHeaders.length; i += 2) {
+      const k = res.rawHeaders[i].toLowerCase();
+      if (!HOP_BY_HOP.has(k)) rh.push([k, res.rawHeaders[i + 1]]);
+    }
+    rh.push(['x-envoy-upstream-service-time', String(Date.now() - startedAt)]);
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const trailers: Pairs = [];
+      for (let i = 0; i < res.rawTrailers.length; i += 2) trailers.push([res.rawTrailers[i].toLowerCase(), res.rawTrailers[i + 1]]);
+      finish({ headers: rh, body: Buffer.concat(chunks), trailers });
+    });
+    res.on('error', () => finish(null));
+    res.on('aborted', () => finish(null));
+    res.on('close', () => { if (!res.complete) finish(null); });
+  });
+  req.on('error', (err: NodeJS.ErrnoException) => {
+    if (finished) return;
+    if (gotHeaders) return finish(null);
+    if (!connected) {
+      const errno = err.code ? ERRNO[err.code] : undefined;
+      const reason = errno !== undefined
+        ? `remote connection failure, transport failure reason: delayed connect error: ${errno}`
+        : `remote connection failure, transport failure reason: ${err.code ?? err.message}`;
+      return finish(localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`));
+    }
+    finish(localReply(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination'));
+  });
+  let timer: NodeJS.Timeout | null = null;
+  if (timeoutMs > 0) {
+    timer = setTimeout(() => {
+      finish(localReply(504, 'upstream request timeout'));
+      req.destroy();
+    }, timeoutMs);
+  }
+  req.end(body.length ? body : undefined);
+  return () => {
+    finished = true;
+    if (timer) clearTimeout(timer);
+    req.destroy();
+  };
+}

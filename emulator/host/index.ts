@@ -1,0 +1,10 @@
+export * from './abi.ts';
+export { createHost, compileModule, ProxyWasmHost } from './host.ts';
+export type { HostOptions, StreamOptions, SyntheticStream, SyntheticResult } from './host.ts';
+export { HostStream } from './stream.ts';
+export type { StreamSink, ConnectionInfo, StreamInfo } from './stream.ts';
+export { WasmVm, disallowedImports, ProcExit } from './vm.ts';
+export { encodePairs, decodePairs, normalizePairs, toByteString, fromByteString } from './pairs.ts';
+export type { Pair, Pairs } from './pairs.ts';
+export type { LogEntry, LogSink } from './log.ts';
+export { formatEnvoyLine } from './log.ts';

@@ -105,8 +105,9 @@ export class CaptureContext extends Context {
 
   onLog(): void {
     const x = this.x;
+    const complete = this.responseComplete;
     this.release();
-    if (x == null || x.responseHeaders == null || !this.responseComplete) return;
+    if (x == null || x.responseHeaders == null || !complete) return;
     x.endNs = nowNanos();
     const id = txnIds().next();
     const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id));

@@ -15,8 +15,9 @@ before(async () => {
 
 const tokenChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_'.split(''));
 const headerName = fc.string({ unit: tokenChar, minLength: 1, maxLength: 12 }).map((s) => Buffer.from(s));
-const anyBytes = (max: number) => fc.uint8Array({ maxLength: max }).map((u) => Buffer.from(u));
-const textBytes = (max: number) => fc.string({ unit: 'binary', maxLength: max }).map((s) => Buffer.from(s, 'utf8'));
+// Lengths drawn uniformly up to `max` (fast-check's default sizes stay small).
+const anyBytes = (max: number) => fc.integer({ min: 0, max }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((u) => Buffer.from(u));
+const textBytes = (max: number) => fc.integer({ min: 0, max }).chain((n) => fc.string({ unit: 'binary', minLength: n, maxLength: n })).map((s) => Buffer.from(s, 'utf8'));
 const headerValue = fc.oneof(textBytes(24), anyBytes(24));
 const headers = fc.array(fc.record({ name: headerName, value: headerValue }), { maxLength: 8 });
 const body = fc.oneof(textBytes(300), anyBytes(300), fc.constant(Buffer.alloc(0)));

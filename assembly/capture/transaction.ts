@@ -115,44 +115,45 @@ function estimateSize(x: CapturedExchange): i32 {
   return n;
 }
 
+// The format is fixed, so its punctuation and keys are written as literal fragments (one call each,
+// commas included) and only values go through the JSON writer's escaping; none of this opens writer
+// objects, so the writer adds no commas of its own.
+
+function raw(w: JsonWriter, fragment: string): void {
+  w.out.writeAscii(fragment);
+}
+
 function writeSliceOrEmpty(w: JsonWriter, s: Slice): void {
   if (s.present) w.stringLossy(s.ptr, s.len);
-  else w.asciiConst("");
+  else raw(w, "\"\"");
 }
 
 function writeHeaders(w: JsonWriter, pairs: HeaderPairs, truncated: bool): void {
-  w.beginArray();
+  raw(w, "[");
+  let first = true;
   pairs.rewind();
   while (pairs.next()) {
     if (pairs.isPseudo) continue;
-    w.beginObject();
-    w.key("name");
+    raw(w, first ? "{\"name\":" : ",{\"name\":");
+    first = false;
     w.stringLossy(pairs.namePtr, pairs.nameLen);
-    w.key("value");
+    raw(w, ",\"value\":");
     if (isValidUtf8(pairs.valuePtr, <usize>pairs.valueLen)) {
       w.stringValidUtf8(pairs.valuePtr, pairs.valueLen);
+      raw(w, "}");
     } else {
       w.stringBase64(pairs.valuePtr, pairs.valueLen);
-      w.key("value-encoding");
-      w.asciiConst("base64");
+      raw(w, ",\"value-encoding\":\"base64\"}");
     }
-    w.endObject();
   }
   pairs.rewind();
-  if (truncated) {
-    w.beginObject();
-    w.key("name");
-    w.asciiConst(TRUNCATED_HEADER);
-    w.key("value");
-    w.asciiConst("true");
-    w.endObject();
-  }
-  w.endArray();
+  if (truncated) raw(w, first ? "{\"name\":\"cq-body-truncated\",\"value\":\"true\"}" : ",{\"name\":\"cq-body-truncated\",\"value\":\"true\"}");
+  raw(w, "]");
 }
 
+/** ,"body":"…","body-encoding":"…","body-size":N */
 function writeBody(w: JsonWriter, body: BodyCapture | null): void {
-  w.key("body");
-  w.openString();
+  raw(w, ",\"body\":\"");
   let text = true;
   let size: u64 = 0;
   if (body != null) {
@@ -173,20 +174,18 @@ function writeBody(w: JsonWriter, body: BodyCapture | null): void {
       b64.finish(w.out);
     }
   }
-  w.closeString();
-  w.key("body-encoding");
-  w.asciiConst(text ? "utf8" : "base64");
-  w.key("body-size");
-  w.unsigned(size);
+  raw(w, text ? "\",\"body-encoding\":\"utf8\",\"body-size\":" : "\",\"body-encoding\":\"base64\",\"body-size\":");
+  w.out.writeU64(size);
 }
 
 function isTruncated(body: BodyCapture | null): bool {
   return body != null && body.truncated;
 }
 
+/** Writes the IP part of an "ip:port" property as a JSON string ("" when absent); returns its port or -1. */
 function writeIp(w: JsonWriter, addr: ArrayBuffer | null): i32 {
   if (addr == null) {
-    w.asciiConst("");
+    raw(w, "\"\"");
     return -1;
   }
   const p = changetype<usize>(addr);
@@ -198,101 +197,74 @@ function writeIp(w: JsonWriter, addr: ArrayBuffer | null): i32 {
 /** Serialises one transaction to the UTF-8 bytes of one JSON object. */
 export function serializeTransaction(x: CapturedExchange, id: string, src: SourceInfo): ArrayBuffer {
   const w = new JsonWriter(estimateSize(x));
+  const out = w.out;
   const reqPairs = new HeaderPairs(x.requestHeaders);
   const line = readRequestLine(reqPairs);
 
-  w.beginObject();
-  w.key("timestamp");
-  w.openString();
-  w.out.writeU64(x.requestStartNs / 1000000000);
-  w.closeString();
-  w.key("version");
-  w.asciiConst(FORMAT_VERSION);
-  w.key("transaction-id");
+  raw(w, "{\"timestamp\":\"");
+  out.writeU64(x.requestStartNs / 1000000000);
+  raw(w, "\",\"version\":\"" + FORMAT_VERSION + "\",\"transaction-id\":");
   w.string(id);
 
   // request
-  w.key("request");
-  w.beginObject();
-  w.key("client-ip");
+  raw(w, ",\"request\":{\"client-ip\":");
   writeIp(w, x.sourceAddress);
   if (line.scheme.present) {
-    w.key("http-scheme");
+    raw(w, ",\"http-scheme\":");
     w.stringLossy(line.scheme.ptr, line.scheme.len);
   }
   const proto = x.protocol;
   if (proto != null && proto.byteLength > 0) {
-    w.key("http-version");
+    raw(w, ",\"http-version\":");
     w.stringLossy(changetype<usize>(proto), proto.byteLength);
   }
-  w.key("http-method");
+  raw(w, ",\"http-method\":");
   writeSliceOrEmpty(w, line.method);
-  w.key("uri-query-fragment");
+  raw(w, ",\"uri-query-fragment\":");
   writeSliceOrEmpty(w, line.path);
   const host = line.authority.present ? line.authority : line.host;
   if (host.present) {
-    w.key("host");
+    raw(w, ",\"host\":");
     w.stringLossy(host.ptr, host.len);
   }
-  w.key("connection");
-  w.beginObject();
-  w.key("connection-ip");
+  raw(w, ",\"connection\":{\"connection-ip\":");
   let cport = writeIp(w, x.sourceAddress);
   if (cport < 0) cport = x.sourcePort;
   if (cport >= 0) {
-    w.key("connection-port");
-    w.integer(cport);
+    raw(w, ",\"connection-port\":");
+    out.writeI64(cport);
   }
-  w.key("server-ip");
+  raw(w, ",\"server-ip\":");
   let sport = writeIp(w, x.destinationAddress);
   if (sport < 0) sport = x.destinationPort;
   if (sport >= 0) {
-    w.key("server-port");
-    w.integer(sport);
+    raw(w, ",\"server-port\":");
+    out.writeI64(sport);
   }
-  w.endObject();
-  w.key("headers");
+  raw(w, "},\"headers\":");
   writeHeaders(w, reqPairs, isTruncated(x.requestBody));
   writeBody(w, x.requestBody);
-  w.endObject();
 
   // response
-  w.key("response");
-  w.beginObject();
-  w.key("status");
-  w.integer(x.status);
-  w.key("headers");
+  raw(w, "},\"response\":{\"status\":");
+  out.writeI64(x.status);
+  raw(w, ",\"headers\":");
   writeHeaders(w, new HeaderPairs(x.responseHeaders), isTruncated(x.responseBody));
   writeBody(w, x.responseBody);
-  w.endObject();
 
   // txn-meta-data
-  w.key("txn-meta-data");
-  w.beginObject();
-  w.key("source_info");
-  w.beginObject();
-  w.key("version");
-  w.asciiConst(POLICY_VERSION);
-  w.key("type");
-  w.asciiConst(PRODUCT_TYPE);
-  w.key("pool_id");
+  raw(w, "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":");
   w.string(src.poolId);
-  w.key("instance_id");
+  raw(w, ",\"instance_id\":");
   w.string(src.instanceId);
-  w.endObject();
-  w.key("timing");
-  w.beginObject();
-  w.key("request-start-ms");
-  w.unsigned(x.requestStartNs / 1000000);
-  w.key("response-start-ms");
-  w.unsigned(x.responseStartNs / 1000000);
-  w.key("end-ms");
-  w.unsigned(x.endNs / 1000000);
-  w.key("duration-ms");
-  w.unsigned(x.endNs > x.requestStartNs ? (x.endNs - x.requestStartNs) / 1000000 : 0);
-  w.endObject();
-  w.endObject();
-
-  w.endObject();
+  raw(w, "},\"timing\":{\"request-start-ms\":");
+  out.writeU64(x.requestStartNs / 1000000);
+  raw(w, ",\"response-start-ms\":");
+  out.writeU64(x.responseStartNs / 1000000);
+  raw(w, ",\"end-ms\":");
+  out.writeU64(x.endNs / 1000000);
+  raw(w, ",\"duration-ms\":");
+  out.writeU64(x.endNs > x.requestStartNs ? (x.endNs - x.requestStartNs) / 1000000 : 0);
+  raw(w, "}}}");
   return w.toArrayBuffer();
 }

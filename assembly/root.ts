@@ -43,9 +43,9 @@ export class PolicyRoot extends RootContext {
       client.reconfigure(config);
     }
     logInfo("Policy configured (debug_logs=" + (config.debug ? "true" : "false") + ")");
-    if (config.debug) logInfo("Configuration: " + config.describe());
     if (!setTickPeriodMillis(client.tickPeriodMs())) logError("Could not start the delivery timer; transactions will not be sent");
     logInfo("Root context initialized");
+    if (config.debug) logInfo("Configuration: " + config.describe());
     return true;
   }
 
@@ -60,6 +60,10 @@ export class PolicyRoot extends RootContext {
   }
 
   onDone(): bool {
+    // The gateway is tearing this root context down (shutdown or a configuration change): what is
+    // still queued or in flight cannot be delivered any more, so it is counted and said once.
+    const client = this.client;
+    if (client != null) client.shutdown();
     return true;
   }
 }

@@ -123,6 +123,8 @@ export class CequenceClient {
     if (this.outbox.configure(settingsFrom(config)) > 0) this.warnDrops(now);
     if (authIdentityChanged(old, config)) {
       this.authEpoch++;
+      // A token call still out belongs to the old identity: forget it (its answer is ignored anyway).
+      if (this.calls.has(this.tokenCall)) this.calls.delete(this.tokenCall);
       this.token.reset();
       this.computeKeys();
       this.authMismatch.reset();
@@ -137,6 +139,22 @@ export class CequenceClient {
    */
   stopCapture(): void {
     this.capturing = false;
+  }
+
+  /**
+   * The root context is being torn down: nothing more will be sent. Logs the final counters, naming
+   * what is still queued or in flight and is lost with the worker's VM, so that nothing goes silently.
+   */
+  shutdown(): void {
+    const o = this.outbox;
+    const queued = <u64>o.queue.count;
+    const inFlight = o.inFlightTransactions();
+    const line = o.counters.line(queued, o.queue.queuedBytes, inFlight, o.batches.length, o.waitingBatches());
+    if (queued + inFlight > 0) {
+      logWarn("Shutting down: " + (queued + inFlight).toString() + " transaction(s) queued or in flight are not sent; " + line);
+    } else {
+      logInfo("Shutting down: every captured transaction was sent or counted as dropped; " + line);
+    }
   }
 
   tickPeriodMs(): u32 {

@@ -91,6 +91,20 @@ function isNamespace(ns: string): bool {
   return true;
 }
 
+/** A URL as it may be quoted in a log line: any user:password before '@' in the authority is hidden. */
+export function redactUserinfo(url: string): string {
+  const scheme = url.indexOf("://");
+  const start = scheme >= 0 ? scheme + 3 : 0;
+  let end = url.length;
+  for (let i = start; i < url.length; i++) {
+    const ch = url.charCodeAt(i);
+    if (ch == 0x2f || ch == 0x3f || ch == 0x23) { end = i; break; }
+  }
+  const at = url.substring(start, end).lastIndexOf("@");
+  if (at < 0) return url;
+  return url.substring(0, start) + "***" + url.substring(start + at);
+}
+
 function typeName(v: JSON.Value): string {
   if (v.isString) return "a string";
   if (v.isBool) return "a boolean";
@@ -204,9 +218,9 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
 
   // Semantic checks, in field order so the first problem named is the first an operator meets.
   const auth = parseServiceUrl(c.authUrl);
-  if (auth.error.length > 0) return fail(result, "cequenceAuthUrl", auth.error + " (got \"" + c.authUrl + "\")");
+  if (auth.error.length > 0) return fail(result, "cequenceAuthUrl", auth.error + " (got \"" + redactUserinfo(c.authUrl) + "\")");
   const edge = parseServiceUrl(c.edgeUrl);
-  if (edge.error.length > 0) return fail(result, "cequenceEdgeUrl", edge.error + " (got \"" + c.edgeUrl + "\")");
+  if (edge.error.length > 0) return fail(result, "cequenceEdgeUrl", edge.error + " (got \"" + redactUserinfo(c.edgeUrl) + "\")");
   if (!isNamespace(c.serviceNamespace)) {
     return fail(result, "serviceNamespace", "must be a Kubernetes namespace name (lowercase letters, digits and '-', at most 63), got \"" + c.serviceNamespace + "\"");
   }

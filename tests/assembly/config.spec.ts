@@ -130,6 +130,13 @@ describe("config: bad documents name the field and the reason", () => {
     expectContains(errorOf(withField("serviceNamespace", '"Team_A"')), "serviceNamespace: must be a Kubernetes namespace name");
     expectContains(errorOf(withField("serviceNamespace", '"-a"')), "serviceNamespace: must be a Kubernetes namespace name");
   });
+  it("never quotes credentials written into a URL", () => {
+    const e = errorOf(withField("cequenceAuthUrl", '"https://id:PASSWORD@auth.example.com/x"'));
+    expectContains(e, "cequenceAuthUrl: must not carry credentials");
+    expectLacks(e, "PASSWORD");
+    expectLacks(e, "id:");
+    expectContains(e, "https://***@auth.example.com");
+  });
   it("never puts the secret in an error", () => {
     expectLacks(errorOf(withField("cequenceMaxStatusCode", "1000")), "s3cret");
     const c = parseConfigString(GOOD).config!;

@@ -112,3 +112,23 @@ test("an unknown field is a warning naming it; the policy still starts", async (
     ]);
   } finally { host.close(); }
 });
+
+test("an implementation whose rootId was edited still serves traffic (one warning, no trap)", async () => {
+  const host = await createHost(wasm, { config: GOOD, workers: 1, rootId: "renamed" });
+  try {
+    passThrough(host);
+    assert.ok(host.logs.some((l) => l.message.includes("root id 'renamed' is not registered; using 'main'")));
+    assert.ok(cequenceLines(host).includes("[cequence] Root context initialized"));
+  } finally { host.close(); }
+});
+
+test("tearing the root context down says what was not sent", async () => {
+  const host = await createHost(wasm, { config: GOOD, workers: 1 });
+  host.runStream({
+    request: { headers: { ":method": "GET", ":path": "/a", ":authority": "api.local", ":scheme": "http" } },
+    response: { headers: { ":status": "200" }, body: ["ok"] },
+  });
+  host.close();
+  const last = cequenceLines(host).at(-1)!;
+  assert.match(last, /^\[cequence\] Shutting down: 1 transaction\(s\) queued or in flight are not sent; Stats: captured=1 sent=0 dropped=0 /);
+});

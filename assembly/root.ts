@@ -6,6 +6,7 @@ import { parseConfig, Config } from "./config/config";
 import { getBufferBytes, setTickPeriodMillis } from "./host";
 import { logInfo, logWarn, logError } from "./log";
 import { CaptureContext } from "./capture/http-context";
+import { setCaptureBudget } from "./capture/body";
 import { CequenceClient } from "./client/client";
 
 export class PolicyRoot extends RootContext {
@@ -35,6 +36,8 @@ export class PolicyRoot extends RootContext {
       return true;
     }
     this.config = config;
+    // Bodies being captured by streams in progress share a budget as large as the queue's byte bound.
+    setCaptureBudget(<i64>config.queueMaxBytes);
     let client = this.client;
     if (client == null) {
       client = new CequenceClient(this, config);

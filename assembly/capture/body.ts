@@ -7,6 +7,25 @@
 // check runs incrementally as they arrive, and the serialiser walks the chunk list once.
 import { Utf8StreamValidator } from "./utf8";
 
+/**
+ * Bytes all streams of this VM may hold in captured bodies at once. Each stream is bounded by the body
+ * limit, but long-lived streams (uploads, server-sent events, WebSockets) can be many: past this budget
+ * further body bytes are only counted, and the body is marked truncated. The root sets it from the
+ * configuration (the queue's byte bound); released bytes return to it when a stream ends.
+ */
+let budgetTotal: i64 = 4194304;
+let budgetLeft: i64 = 4194304;
+
+/** Sets the budget; bytes held by streams in progress stay counted against the new one. */
+export function setCaptureBudget(bytes: i64): void {
+  budgetLeft += bytes - budgetTotal;
+  budgetTotal = bytes;
+}
+
+export function captureBudgetLeft(): i64 {
+  return budgetLeft;
+}
+
 export class BodyCapture {
   /** The byte limit (cequenceBodyLimitBytes); 0 captures nothing but still counts and flags truncation. */
   readonly limit: i32;
@@ -25,10 +44,20 @@ export class BodyCapture {
 
   /** How many leading bytes of a chunk of `chunkSize` bytes to copy: min(chunkSize, room left). */
   wanted(chunkSize: u32): u32 {
-    if (this.gap) return 0;
-    const room = this.limit - this.captured;
+    if (this.gap || this.released) return 0;
+    let room = <i64>(this.limit - this.captured);
+    if (room > budgetLeft) room = budgetLeft;
     if (room <= 0) return 0;
-    return chunkSize < <u32>room ? chunkSize : <u32>room;
+    return <i64>chunkSize < room ? chunkSize : <u32>room;
+  }
+
+  private released: bool = false;
+
+  /** Gives this body's captured bytes back to the VM's budget; idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    budgetLeft += <i64>this.captured;
   }
 
   /**
@@ -49,6 +78,7 @@ export class BodyCapture {
       const piece = n == bytes.byteLength ? bytes : bytes.slice(0, n);
       this.chunks.push(piece);
       this.captured += n;
+      budgetLeft -= <i64>n;
       this.utf8.feedBuffer(piece);
     }
     if (<u32>n < want) this.gap = true; // fewer bytes than the chunk announced

@@ -127,6 +127,13 @@ export class CaptureContext extends Context {
   }
 
   private release(): void {
+    const x = this.x;
+    if (x != null) {
+      const rq = x.requestBody;
+      if (rq != null) rq.release();
+      const rs = x.responseBody;
+      if (rs != null) rs.release();
+    }
     this.x = null;
     this.responseComplete = false;
   }

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ProxyWasmHost } from '../emulator/host/index.ts';
 import type { MockCequence } from '../emulator/mock-cequence.ts';
-import { envInt, fmt, fmtBytes, LONG, machineFacts, mdTable, policyWasm, policyWasmPath, progress, report } from './lib/common.ts';
+import { envInt, fmt, fmtBytes, LONG, machineFacts, mdTable, policyWasm, policyWasmPath, displayPath, progress, report } from './lib/common.ts';
 import { assertHealthy, clustersFor, FakeClock, policyConfig, settle, startMock, subjectHost, tick, typicalStream } from './lib/harness.ts';
 
 const SECONDS = envInt('BENCH_DELIVERY_SECONDS', LONG ? 120 : 30);
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const md = `## bench:delivery — Edge requests, bytes and tokens
 
 Command: \`npm run bench:delivery\`${LONG ? ' (long)' : ''} · ${machineFacts()}
-Policy module: \`${policyWasmPath().replace(process.cwd() + '/', '')}\`, ${WORKERS} worker VMs (round-robin), default batching (200 transactions / 1 MiB / 1000 ms flush), 1 KiB request and response bodies, 12 headers each side.
+Policy module: \`${displayPath(policyWasmPath())}\`, ${WORKERS} worker VMs (round-robin), default batching (200 transactions / 1 MiB / 1000 ms flush), 1 KiB request and response bodies, 12 headers each side.
 Each load level runs ${SECONDS} simulated seconds on a fake clock shared by the host and the mock Cequence; root contexts ticked every ${TICK_MS} simulated ms; Edge answers every batch before the next tick. Bytes are Edge request bodies (JSON batches), headers not counted.
 
 ${mdTable(['load (gateway)', 'transactions', 'received by Edge', 'Edge requests', 'Edge requests / 1000 tx', 'Edge bytes / 1000 tx', 'tx per Edge request', 'bytes per Edge request', 'wall s'], rows)}

@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import type { LogEntry } from '../emulator/host/index.ts';
 import {
-  envInt, fmt, fmtBytes, LONG, machineFacts, mdTable, noopWasm, policyWasm, policyWasmPath, progress, report,
+  envInt, fmt, fmtBytes, LONG, machineFacts, mdTable, noopWasm, policyWasm, policyWasmPath, displayPath, progress, report,
 } from './lib/common.ts';
 import { assertHealthy, clustersFor, FakeClock, linearMemory, policyConfig, settle, startMock, subjectHost, tick, typicalStream } from './lib/harness.ts';
 import { createHost } from '../emulator/host/index.ts';
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   const md = `## bench:memory — linear memory under a long outage and at sustained load
 
 Command: \`npm run bench:memory\`${LONG ? ' (long)' : ''} · ${machineFacts()}
-Policy module: \`${policyWasmPath().replace(process.cwd() + '/', '')}\`, one worker VM, default bounds (queue ${QUEUE_MAX_TXNS} transactions / ${fmtBytes(QUEUE_MAX_BYTES)}), ${fmtBytes(BODY)} request and response bodies, 12 headers each side.
+Policy module: \`${displayPath(policyWasmPath())}\`, one worker VM, default bounds (queue ${QUEUE_MAX_TXNS} transactions / ${fmtBytes(QUEUE_MAX_BYTES)}), ${fmtBytes(BODY)} request and response bodies, 12 headers each side.
 \`host.runStream\` drives the transactions (no HTTP); a fake clock advances 1 ms per transaction (1000 tx/s) and the root context is ticked every 100 simulated ms. The mock Cequence answers the module's real calls on loopback: "Edge down" closes its Edge port after the token was obtained (connection refused → 503, retried with backoff, given up after the default give-up age), "Edge up" answers every batch before the next tick.
 Bound checked: configured queue bound + 2 MiB = ${fmtBytes(BOUND)}. The no-op filter's linear memory for reference: ${fmtBytes(noopLinear)}.
 

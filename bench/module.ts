@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { ProxyWasmHost } from '../emulator/host/index.ts';
 import type { MockCequence } from '../emulator/mock-cequence.ts';
 import {
-  emptyWasm, envInt, fmt, LONG, machineFacts, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, progress, ratio, report,
+  emptyWasm, envInt, fmt, LONG, machineFacts, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, displayPath, progress, ratio, report,
 } from './lib/common.ts';
 import { assertHealthy, clustersFor, FakeClock, policyConfig, settle, startMock, subjectHost, tick, typicalStream } from './lib/harness.ts';
 
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const md = `## bench:module — in-module cost per transaction
 
 Command: \`npm run bench:module\`${LONG ? ' (long)' : ''} · ${machineFacts()}
-Policy module: \`${policyWasmPath().replace(process.cwd() + '/', '')}\` · ${REPS} interleaved repetitions (subject order rotated each time), medians; ratios are medians of the per-repetition ratios.
+Policy module: \`${displayPath(policyWasmPath())}\` · ${REPS} interleaved repetitions (subject order rotated each time), medians; ratios are medians of the per-repetition ratios.
 One transaction: 12 request headers + body, 12 response headers + body (same size both sides, valid UTF-8 JSON text, 16 KiB chunks), on_log/on_done/on_delete, through \`host.runStream\` (no HTTP) on one core.
 The policy is configured against the mock Cequence (auth on); its queue is drained between repetitions (untimed), so the timed part is capture + serialise + enqueue; every captured transaction reached the mock Edge: ${edgeOk ? `yes (${edgeTotal})` : `NO (${edgeTotal} of ${expectedAtEdge})`}.
 

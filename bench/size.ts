@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { fmt, fmtBytes, machineFacts, mdTable, noopWasm, policyWasm, policyWasmPath, report, ROOT } from './lib/common.ts';
+import { codeArea, fmt, fmtBytes, machineFacts, mdTable, noopWasm, policyWasm, policyWasmPath, displayPath, report, ROOT } from './lib/common.ts';
 
 const TARGET = 64 * 1024;
 const CONFIGMAP_LIMIT = 1024 * 1024; // Kubernetes: a ConfigMap's data may not exceed 1 MiB
@@ -80,17 +80,6 @@ function watNames(wat: string): string[] {
   return names;
 }
 
-function area(name: string): string {
-  if (name.startsWith('~lib/@solo-io/proxy-runtime')) return 'SDK (@solo-io/proxy-runtime)';
-  if (name.startsWith('~lib/assemblyscript-json')) return 'assemblyscript-json';
-  if (name.startsWith('~lib/rt/')) return 'AS runtime (allocator, GC)';
-  if (name.startsWith('~lib/')) return 'AS standard library (strings, arrays, maps, numbers)';
-  const m = /^assembly\/([^/]+)\//.exec(name);
-  if (m) return `assembly/${m[1]}/`;
-  if (name.startsWith('assembly/')) return 'assembly/ (root, glue)';
-  return 'other (start, exports)';
-}
-
 async function main(): Promise<void> {
   const wasm = policyWasm();
   const noop = noopWasm();
@@ -130,7 +119,7 @@ async function main(): Promise<void> {
     if (names.length === p.bodies.length) {
       const byArea = new Map<string, { bytes: number; funcs: number }>();
       names.forEach((n, i) => {
-        const a = area(n);
+        const a = codeArea(n);
         const e = byArea.get(a) ?? { bytes: 0, funcs: 0 };
         e.bytes += p.bodies[i];
         e.funcs++;

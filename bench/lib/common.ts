@@ -27,6 +27,11 @@ export function policyWasmPath(): string {
   if (!existsSync(p)) throw new Error(`${p} not found: run npm run build first`);
   return p;
 }
+/** A path as shown in reports: relative to the repository when inside it. */
+export function displayPath(p: string): string {
+  const r = path.relative(ROOT, p);
+  return r.startsWith('..') ? p : r;
+}
 export function policyWasm(): Buffer {
   return readFileSync(policyWasmPath());
 }
@@ -77,6 +82,20 @@ export async function emptyWasm(): Promise<Buffer> {
   const bytes = Buffer.from(m.emitBinary());
   m.dispose();
   return bytes;
+}
+
+/** Source area of a function name as AssemblyScript emits it (name section, .wat). */
+export function codeArea(name: string): string {
+  name = name.replace(/^\$/, '');
+  if (name.startsWith('~lib/@solo-io/proxy-runtime')) return 'SDK (@solo-io/proxy-runtime)';
+  if (name.startsWith('~lib/assemblyscript-json')) return 'assemblyscript-json';
+  if (name.startsWith('~lib/rt/') || name === '~stack_check') return 'AS runtime (allocator, GC, stack check)';
+  if (name.startsWith('~lib/')) return 'AS standard library (strings, arrays, maps, numbers)';
+  const m = /^assembly\/([^/]+\/[^/]+)\//.exec(name);
+  if (m) return `assembly/${m[1]}`;
+  const r = /^assembly\/([^/]+)\//.exec(name);
+  if (r) return `assembly/${r[1]}`;
+  return 'other (start, exports)';
 }
 
 // ---- statistics -----------------------------------------------------------------------------

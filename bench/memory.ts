@@ -10,7 +10,8 @@
 // drops its oldest transactions at its bounds. With Edge up every answer is awaited at each tick.
 //
 //   npm run bench:memory       BENCH_MEMORY_TXNS (default 1000000), BENCH_MEMORY_UP_TXNS (default 200000),
-//                              BENCH_MEMORY_BODY (bytes each side, default 1024); --long: 1M with Edge up too.
+//                              BENCH_MEMORY_BODY (bytes each side, default 1024), BENCH_MEMORY_QUEUE_BYTES (default: the
+//                              schema default of cequenceQueueMaxBytes); --long: 1M with Edge up too.
 import { performance } from 'node:perf_hooks';
 import type { LogEntry } from '../emulator/host/index.ts';
 import {
@@ -30,7 +31,8 @@ const TICK_EVERY = 100; // transactions (= 100 simulated ms)
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 const schema = JSON.parse(readFileSync(path.join(ROOT, 'schema', 'config.schema.json'), 'utf8'));
-const QUEUE_MAX_BYTES: number = schema.properties.cequenceQueueMaxBytes.default;
+const QUEUE_MAX_BYTES: number = envInt('BENCH_MEMORY_QUEUE_BYTES', schema.properties.cequenceQueueMaxBytes.default);
+const QUEUE_IS_DEFAULT = QUEUE_MAX_BYTES === schema.properties.cequenceQueueMaxBytes.default;
 const QUEUE_MAX_TXNS: number = schema.properties.cequenceQueueMaxTransactions.default;
 const BOUND = QUEUE_MAX_BYTES + 2 * 1024 * 1024;
 
@@ -75,7 +77,7 @@ async function run(label: string, txns: number, edgeUp: boolean): Promise<RunRes
     if (e.level === 'error' || e.level === 'critical') errorLines++;
   };
   const host = await createHost(policyWasm(), {
-    config: policyConfig(mock, { cequenceStatsIntervalMs: 10_000 }),
+    config: policyConfig(mock, { cequenceStatsIntervalMs: 10_000, ...(QUEUE_IS_DEFAULT ? {} : { cequenceQueueMaxBytes: QUEUE_MAX_BYTES }) }),
     clusters: clustersFor(mock),
     workers: 1,
     now: clock.nowNs,
@@ -165,7 +167,7 @@ async function main(): Promise<void> {
   const md = `## bench:memory — linear memory under a long outage and at sustained load
 
 Command: \`npm run bench:memory\`${LONG ? ' (long)' : ''} · ${machineFacts()}
-Policy module: \`${displayPath(policyWasmPath())}\`, one worker VM, default bounds (queue ${QUEUE_MAX_TXNS} transactions / ${fmtBytes(QUEUE_MAX_BYTES)}), ${fmtBytes(BODY)} request and response bodies, 12 headers each side.
+Policy module: \`${displayPath(policyWasmPath())}\`, one worker VM, ${QUEUE_IS_DEFAULT ? 'default bounds' : '**cequenceQueueMaxBytes set by BENCH_MEMORY_QUEUE_BYTES**'} (queue ${QUEUE_MAX_TXNS} transactions / ${fmtBytes(QUEUE_MAX_BYTES)}), ${fmtBytes(BODY)} request and response bodies, 12 headers each side.
 \`host.runStream\` drives the transactions (no HTTP); a fake clock advances 1 ms per transaction (1000 tx/s) and the root context is ticked every 100 simulated ms. The mock Cequence answers the module's real calls on loopback: "Edge down" closes its Edge port after the token was obtained (connection refused → 503, retried with backoff, given up after the default give-up age), "Edge up" answers every batch before the next tick.
 Bound checked: configured queue bound + 2 MiB = ${fmtBytes(BOUND)}. The no-op filter's linear memory for reference: ${fmtBytes(noopLinear)}.
 

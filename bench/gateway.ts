@@ -8,7 +8,7 @@
 // run in their own child process. Requests: POST with a 1 KiB JSON body and 12 request headers
 // (4 pseudo + 8), 10 connections, keep-alive.
 //
-//   npm run bench:gateway    BENCH_GATEWAY_SECONDS (per run, default 5; --long 15), BENCH_REPS (default 3; --long 7),
+//   npm run bench:gateway    BENCH_GATEWAY_SECONDS (per run, default 4; --long 15), BENCH_REPS (default 5; --long 9),
 //                            BENCH_CONNECTIONS (default 10)
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -17,8 +17,8 @@ import { localDeploy } from '../emulator/local-deploy.ts';
 import { envInt, fmt, LONG, machineFacts, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, progress, ratio, report, ROOT, sleep, displayPath } from './lib/common.ts';
 import { startMock } from './lib/harness.ts';
 
-const SECONDS = envInt('BENCH_GATEWAY_SECONDS', LONG ? 15 : 5);
-const REPS = envInt('BENCH_REPS', LONG ? 7 : 3);
+const SECONDS = envInt('BENCH_GATEWAY_SECONDS', LONG ? 15 : 4);
+const REPS = envInt('BENCH_REPS', LONG ? 9 : 5);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 10);
 const WARM_SECONDS = 2;
 

@@ -11,7 +11,9 @@
 // every transaction: the timed section measures capture + serialisation + enqueue, never a send,
 // and the queue never overflows (no drop is ever timed; the run checks that Edge got them all).
 //
-//   npm run bench:module            (~1-2 min)   BENCH_LONG=1 / --long for more repetitions
+//   npm run bench:module            (~1 min)   BENCH_LONG=1 / --long for more repetitions;
+//   BENCH_CANDIDATE_WASM=<other build> adds it as a fourth subject (what an optimisation buys)
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ProxyWasmHost } from '../emulator/host/index.ts';
 import type { MockCequence } from '../emulator/mock-cequence.ts';
@@ -27,7 +29,9 @@ const TARGET_MS = envInt('BENCH_REP_MS', LONG ? 120 : 60);
 const WARM_MS = LONG ? 1000 : 300;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-type Name = 'empty' | 'noop' | 'policy';
+type Name = 'empty' | 'noop' | 'policy' | 'candidate';
+// BENCH_CANDIDATE_WASM: a second policy build, interleaved with the first (to measure an optimisation).
+const CANDIDATE = process.env.BENCH_CANDIDATE_WASM;
 interface Subject {
   name: Name;
   host: ProxyWasmHost;
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
     { name: 'policy', host: await subjectHost(policyWasm(), { clock, config: policyConfig(mock), clusters: clustersFor(mock) }) },
   ];
   const policy = subjects[2].host;
+  if (CANDIDATE) subjects.push({ name: 'candidate', host: await subjectHost(readFileSync(CANDIDATE), { clock, config: policyConfig(mock), clusters: clustersFor(mock) }) });
   let expectedAtEdge = 0;
   let edgeTotal = 0;
 
@@ -51,6 +56,7 @@ async function main(): Promise<void> {
       clock.advance(1000);
       for (const s of subjects) tick(s.host);
       await settle(policy);
+      if (CANDIDATE) await settle(subjects[3].host);
       edgeTotal += mock.counts.transactions;
       mock.reset();
       if (edgeTotal >= expectedAtEdge) return;
@@ -63,7 +69,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (let i = 0; i < n; i++) s.host.runStream(stream);
     const dt = performance.now() - t0;
-    if (s.name === 'policy') expectedAtEdge += n;
+    if (s.name === 'policy' || s.name === 'candidate') expectedAtEdge += n;
     return (dt * 1000) / n; // µs per transaction
   }
 
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
       }
     }
     const n = Math.max(5, Math.min(cap, Math.round((TARGET_MS * 1000) / probe)));
-    perSize[size] = { n, us: { empty: [], noop: [], policy: [] } };
+    perSize[size] = { n, us: { empty: [], noop: [], policy: [], candidate: [] } };
     progress(`module: ${SIZE_LABEL[size]} — ${n} transactions per repetition, ${REPS} repetitions`);
   }
 
@@ -111,13 +117,11 @@ async function main(): Promise<void> {
     const m = { empty: median(us.empty), noop: median(us.noop), policy: median(us.policy) };
     const rNoop = pairedRatio(us.policy, us.noop);
     const added = median(us.policy.map((p, i) => p - us.noop[i]));
-    // Without the emulator host's fixed per-stream cost (the empty module's time, measured alongside).
-    const moduleOnly = (median(us.policy.map((p, i) => p - us.empty[i]))) / Math.max(0.5, median(us.noop.map((p, i) => p - us.empty[i])));
     rows.push([
-      SIZE_LABEL[size], fmt(m.empty), fmt(m.noop), fmt(m.policy), ratio(rNoop), fmt(added), ratio(moduleOnly),
+      SIZE_LABEL[size], fmt(m.empty), fmt(m.noop), fmt(m.policy), ratio(rNoop), fmt(added),
       fmt(1e6 / m.policy, 0), fmt(1e6 / m.noop, 0), n,
     ]);
-    data[size] = { n, reps: REPS, medianUs: m, policyOverNoop: rNoop, addedUs: added, moduleOnly, samples: us };
+    data[size] = { n, reps: REPS, medianUs: m, policyOverNoop: rNoop, addedUs: added, samples: us };
   }
   const big = perSize[1048576].us;
   const mid = perSize[32768].us;
@@ -127,6 +131,10 @@ async function main(): Promise<void> {
   const kb = data[1024] as { policyOverNoop: number };
   const edgeOk = edgeTotal === expectedAtEdge;
 
+  const candidateNote = CANDIDATE
+    ? `\nCandidate build \`${displayPath(CANDIDATE)}\`, interleaved with the policy in the same run:\n\n${mdTable(['body (each side)', 'policy µs/tx', 'candidate µs/tx', 'candidate / policy', 'candidate / no-op'],
+      SIZES.map((size) => { const u = perSize[size].us; return [SIZE_LABEL[size], fmt(median(u.policy)), fmt(median(u.candidate)), ratio(pairedRatio(u.candidate, u.policy)), ratio(pairedRatio(u.candidate, u.noop))]; }))}\n`
+    : '';
   const md = `## bench:module — in-module cost per transaction
 
 Command: \`npm run bench:module\`${LONG ? ' (long)' : ''} · ${machineFacts()}
@@ -135,13 +143,13 @@ One transaction: 12 request headers + body, 12 response headers + body (same siz
 The policy is configured against the mock Cequence (auth on); its queue is drained between repetitions (untimed), so the timed part is capture + serialise + enqueue; every captured transaction reached the mock Edge: ${edgeOk ? `yes (${edgeTotal})` : `NO (${edgeTotal} of ${expectedAtEdge})`}.
 
 ${mdTable(
-    ['body (each side)', 'empty host µs/tx', 'no-op µs/tx', 'policy µs/tx', 'policy / no-op', 'policy − no-op µs', '(policy − empty) / (no-op − empty)', 'policy tx/s/core', 'no-op tx/s/core', 'tx per rep'],
+    ['body (each side)', 'empty host µs/tx', 'no-op µs/tx', 'policy µs/tx', 'policy / no-op', 'policy − no-op µs', 'policy tx/s/core', 'no-op tx/s/core', 'tx per rep'],
     rows,
   )}
 
 - 1 MiB vs 32 KiB, policy total time: **${ratio(totalBigOverMid)}**; policy's added time (policy − no-op): ${fmt(addedBig)} µs vs ${fmt(addedMid)} µs = **${ratio(addedBig / addedMid)}** (target ≤ 1.2×).
 - 1 KiB / 1 KiB transaction, policy / no-op: **${ratio(kb.policyOverNoop)}** (target ≤ 2×).
-- "(policy − empty) / (no-op − empty)": the same ratio with the emulator host's fixed per-stream cost taken out (the no-op's own cost is then only a few µs, so this ratio is large and noisy; denominators under 0.5 µs are clamped). The policy's extra host calls (header maps, properties, body bytes) stay in its time either way.
+${candidateNote}
 - "empty host" is a hand-written module whose callbacks return at once: what the emulator's JS host costs per stream (it is part of every column; Envoy's C++ host is cheaper).
 `;
   report('module', md, { reps: REPS, sizes: data, totalBigOverMid, addedBigOverMid: addedBig / addedMid, edgeTotal, expectedAtEdge });

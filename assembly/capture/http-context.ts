@@ -1,9 +1,144 @@
-// PLACEHOLDER until issue 4 lands: a stream context that captures nothing and passes everything.
-import { Context, RootContext } from "@solo-io/proxy-runtime/assembly";
+// The per-stream glue: collects one API call's request and response as raw bytes while they pass and,
+// in on_log, has transaction.ts serialise them once and hands the bytes to the root's client.
+//
+// Guarantees: every callback returns Continue and nothing here alters, pauses or adds to live traffic;
+// bodies are read chunk by chunk up to the limit (proxy_get_buffer_bytes(start=0, len=min(chunk, room)))
+// and bytes beyond it are only counted; a response outside minStatus..maxStatus drops everything at
+// once; a stream that ends without a complete response (client abort, upstream reset: response headers
+// or end of stream never seen) is not captured; all state is released in on_log and again in
+// on_delete, whichever comes first, so nothing outlives the stream.
+import {
+  Context,
+  RootContext,
+  FilterHeadersStatusValues,
+  FilterDataStatusValues,
+  FilterTrailersStatusValues,
+} from "@solo-io/proxy-runtime/assembly";
+import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";
+import { getBufferBytes, getHeaderPairsBytes, getPropertyBytes, nowNanos } from "../host";
+import { logInfo } from "../log";
+import { PolicyRoot } from "../root";
+import { BodyCapture } from "./body";
+import { HeaderPairs } from "./header-pairs";
+import { portFromInt64, splitHostPort } from "./address";
+import { parseStatus, statusCaptured } from "./status";
+import { CapturedExchange, readRequestLine, serializeTransaction } from "./transaction";
+import { txnIds } from "./entropy";
+import { sourceInfoFor } from "./source-info";
 
 export class CaptureContext extends Context {
+  /** The stream being collected; null before on_request_headers, once dropped, and after on_log. */
+  private x: CapturedExchange | null = null;
+  private responseComplete: bool = false;
+
   constructor(context_id: u32, root: RootContext, public config: Config) {
     super(context_id, root);
   }
+
+  onRequestHeaders(_headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const x = new CapturedExchange();
+    x.requestStartNs = nowNanos();
+    x.requestHeaders = getHeaderPairsBytes(HeaderMapTypeValues.RequestHeaders);
+    const src = getPropertyBytes("source\0address");
+    x.sourceAddress = src;
+    if (!hasPort(src)) x.sourcePort = portFromInt64(getPropertyBytes("source\0port"));
+    const dst = getPropertyBytes("destination\0address");
+    x.destinationAddress = dst;
+    if (!hasPort(dst)) x.destinationPort = portFromInt64(getPropertyBytes("destination\0port"));
+    x.protocol = getPropertyBytes("request\0protocol");
+    x.requestBody = new BodyCapture(this.config.bodyLimit);
+    this.x = x;
+    this.responseComplete = false;
+    if (this.config.debug) {
+      const line = readRequestLine(new HeaderPairs(x.requestHeaders));
+      logInfo("Captured " + line.method.toString() + " " + line.path.toString() + " (" + line.headerCount.toString() + " headers)");
+    }
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onRequestBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
+    const x = this.x;
+    if (x != null) {
+      const body = x.requestBody;
+      if (body != null) takeChunk(body, BufferTypeValues.HttpRequestBody, <u32>body_buffer_length);
+    }
+    return FilterDataStatusValues.Continue;
+  }
+
+  onResponseHeaders(_headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const x = this.x;
+    if (x == null) return FilterHeadersStatusValues.Continue;
+    const pairs = getHeaderPairsBytes(HeaderMapTypeValues.ResponseHeaders);
+    const view = new HeaderPairs(pairs);
+    const status = view.find(":status") ? parseStatus(view.valuePtr, view.valueLen) : 0;
+    if (!statusCaptured(status, this.config.minStatus, this.config.maxStatus)) {
+      this.release(); // not captured: drop the request side now, ignore the rest of the stream
+      return FilterHeadersStatusValues.Continue;
+    }
+    x.status = status;
+    x.responseHeaders = pairs;
+    x.responseStartNs = nowNanos();
+    x.responseBody = new BodyCapture(this.config.bodyLimit);
+    if (end_of_stream) this.responseComplete = true;
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onResponseBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
+    const x = this.x;
+    if (x != null) {
+      const body = x.responseBody;
+      if (body != null) {
+        takeChunk(body, BufferTypeValues.HttpResponseBody, <u32>body_buffer_length);
+        if (end_of_stream) this.responseComplete = true;
+      }
+    }
+    return FilterDataStatusValues.Continue;
+  }
+
+  onResponseTrailers(_trailers: u32): FilterTrailersStatusValues {
+    // Trailers end the response (they are not part of the transaction).
+    const x = this.x;
+    if (x != null && x.responseHeaders != null) this.responseComplete = true;
+    return FilterTrailersStatusValues.Continue;
+  }
+
+  onLog(): void {
+    const x = this.x;
+    const complete = this.responseComplete;
+    this.release();
+    if (x == null || x.responseHeaders == null || !complete) return;
+    x.endNs = nowNanos();
+    const id = txnIds().next();
+    const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id));
+    const root = this.root_context;
+    if (root instanceof PolicyRoot) {
+      const client = (<PolicyRoot>root).client;
+      if (client != null) client.enqueue(bytes);
+    }
+    if (this.config.debug) {
+      const line = readRequestLine(new HeaderPairs(x.requestHeaders));
+      logInfo("Built transaction " + id + " (" + line.method.toString() + " " + line.path.toString() + " - " + x.status.toString() + ")");
+    }
+  }
+
+  onDelete(): void {
+    this.release();
+  }
+
+  private release(): void {
+    this.x = null;
+    this.responseComplete = false;
+  }
+}
+
+/** Copies the leading min(chunk, room) bytes of the current chunk; counts the rest. */
+function takeChunk(body: BodyCapture, bufferType: i32, chunkSize: u32): void {
+  if (chunkSize == 0) return;
+  const want = body.wanted(chunkSize);
+  body.add(chunkSize, want > 0 ? getBufferBytes(bufferType, 0, want) : null);
+}
+
+function hasPort(addr: ArrayBuffer | null): bool {
+  return addr != null && splitHostPort(changetype<usize>(addr), addr.byteLength).port >= 0;
 }

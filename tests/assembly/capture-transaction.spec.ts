@@ -1,0 +1,326 @@
+import { JSON } from "assemblyscript-json/assembly";
+import {
+  CapturedExchange, SourceInfo, serializeTransaction, readRequestLine,
+  FORMAT_VERSION, PRODUCT_TYPE, POLICY_VERSION,
+} from "../../assembly/capture/transaction";
+import { HeaderPairs, encodePairs, encodePairsBytes } from "../../assembly/capture/header-pairs";
+import { splitHostPort, portFromInt64, parsePort } from "../../assembly/capture/address";
+import { BodyCapture } from "../../assembly/capture/body";
+import { base64Encode } from "../../assembly/capture/base64";
+import { bytesOf, jsonProblem, ptrOf, utf8, slice, Rng } from "./capture-helpers";
+
+const REQ_NAMES: string[] = [":authority", ":path", ":method", ":scheme", "accept", "x-multi", "x-multi", "content-type", "x-quote"];
+const REQ_VALUES: string[] = ["api.example.com", "/v1/items?id=7&q=a%20b", "POST", "https", "*/*", "one", "two", "application/json", "say \"hi\"\\ now"];
+const RESP_NAMES: string[] = [":status", "content-type", "set-cookie", "set-cookie"];
+const RESP_VALUES: string[] = ["201", "application/json", "a=1", "b=2"];
+
+function body(limit: i32, data: ArrayBuffer, chunk: i32): BodyCapture {
+  const b = new BodyCapture(limit);
+  let pos = 0;
+  const n = data.byteLength;
+  while (pos < n) {
+    const size = pos + chunk > n ? n - pos : chunk;
+    const want = b.wanted(<u32>size);
+    b.add(<u32>size, want > 0 ? slice(data, pos, pos + <i32>want) : null);
+    pos += size;
+  }
+  return b;
+}
+
+function exchange(reqBody: ArrayBuffer, respBody: ArrayBuffer, limit: i32): CapturedExchange {
+  const x = new CapturedExchange();
+  x.requestHeaders = encodePairs(REQ_NAMES, REQ_VALUES);
+  x.responseHeaders = encodePairs(RESP_NAMES, RESP_VALUES);
+  x.requestBody = body(limit, reqBody, 7);
+  x.responseBody = body(limit, respBody, 5);
+  x.sourceAddress = utf8("203.0.113.7:51234");
+  x.destinationAddress = utf8("[2001:db8::1]:8081");
+  x.protocol = utf8("HTTP/1.1");
+  x.status = 201;
+  x.requestStartNs = 1732230000123456789;
+  x.responseStartNs = 1732230000223456789;
+  x.endNs = 1732230000323456789;
+  return x;
+}
+
+function parse(doc: ArrayBuffer): JSON.Obj {
+  const problem = jsonProblem(doc);
+  expect(problem).toBe("");
+  return <JSON.Obj>JSON.parse(Uint8Array.wrap(doc));
+}
+
+function str(o: JSON.Obj, key: string): string {
+  const v = o.getString(key);
+  expect(v != null).toBe(true, "missing string " + key);
+  return v!.valueOf();
+}
+
+function int(o: JSON.Obj, key: string): i64 {
+  const v = o.getInteger(key);
+  expect(v != null).toBe(true, "missing integer " + key);
+  return v!.valueOf();
+}
+
+function obj(o: JSON.Obj, key: string): JSON.Obj {
+  const v = o.getObj(key);
+  expect(v != null).toBe(true, "missing object " + key);
+  return v!;
+}
+
+function headerList(side: JSON.Obj): JSON.Obj[] {
+  const a = side.getArr("headers");
+  expect(a != null).toBe(true, "missing headers");
+  const vals = a!.valueOf();
+  const out = new Array<JSON.Obj>();
+  for (let i = 0; i < vals.length; i++) out.push(<JSON.Obj>vals[i]);
+  return out;
+}
+
+function headerValues(side: JSON.Obj, name: string): string[] {
+  const hs = headerList(side);
+  const out = new Array<string>();
+  for (let i = 0; i < hs.length; i++) if (str(hs[i], "name") == name) out.push(str(hs[i], "value"));
+  return out;
+}
+
+describe("transaction: top level and request fields", () => {
+  it("has the Cequence top-level fields", () => {
+    const t = parse(serializeTransaction(exchange(utf8("{\"a\":1}"), utf8("{\"ok\":true}"), 32768), "0123456789abcdef0123456789abcdef", new SourceInfo("api-1", "gw-1")));
+    expect(str(t, "timestamp")).toBe("1732230000");
+    expect(str(t, "version")).toBe(FORMAT_VERSION);
+    expect(FORMAT_VERSION).toBe("1.0");
+    expect(str(t, "transaction-id")).toBe("0123456789abcdef0123456789abcdef");
+    const r = obj(t, "request");
+    expect(str(r, "client-ip")).toBe("203.0.113.7");
+    expect(str(r, "http-scheme")).toBe("https");
+    expect(str(r, "http-version")).toBe("HTTP/1.1");
+    expect(str(r, "http-method")).toBe("POST");
+    expect(str(r, "uri-query-fragment")).toBe("/v1/items?id=7&q=a%20b");
+    expect(str(r, "host")).toBe("api.example.com");
+    const c = obj(r, "connection");
+    expect(str(c, "connection-ip")).toBe("203.0.113.7");
+    expect(int(c, "connection-port")).toBe(51234);
+    expect(str(c, "server-ip")).toBe("2001:db8::1");
+    expect(int(c, "server-port")).toBe(8081);
+    const m = obj(t, "txn-meta-data");
+    const s = obj(m, "source_info");
+    expect(str(s, "version")).toBe(POLICY_VERSION);
+    expect(str(s, "type")).toBe(PRODUCT_TYPE);
+    expect(str(s, "pool_id")).toBe("api-1");
+    expect(str(s, "instance_id")).toBe("gw-1");
+    const tm = obj(m, "timing");
+    expect(int(tm, "request-start-ms")).toBe(1732230000123);
+    expect(int(tm, "response-start-ms")).toBe(1732230000223);
+    expect(int(tm, "end-ms")).toBe(1732230000323);
+    expect(int(tm, "duration-ms")).toBe(200);
+  });
+
+  it("lists regular headers in order, repeated names as repeated entries, pseudo-headers left out", () => {
+    const t = parse(serializeTransaction(exchange(utf8(""), utf8(""), 32768), "id", new SourceInfo()));
+    const r = obj(t, "request");
+    const hs = headerList(r);
+    expect(hs.length).toBe(5);
+    expect(str(hs[0], "name")).toBe("accept");
+    expect(str(hs[1], "name")).toBe("x-multi");
+    expect(str(hs[1], "value")).toBe("one");
+    expect(str(hs[2], "name")).toBe("x-multi");
+    expect(str(hs[2], "value")).toBe("two");
+    expect(str(hs[4], "value")).toBe("say \"hi\"\\ now");
+    for (let i = 0; i < hs.length; i++) expect(str(hs[i], "name").startsWith(":")).toBe(false);
+    const resp = obj(t, "response");
+    expect(int(resp, "status")).toBe(201);
+    const cookies = headerValues(resp, "set-cookie");
+    expect(cookies.length).toBe(2);
+    expect(cookies[0]).toBe("a=1");
+    expect(cookies[1]).toBe("b=2");
+    expect(headerValues(resp, ":status").length).toBe(0);
+  });
+
+  it("falls back to the host header, and to the port properties", () => {
+    const x = exchange(utf8(""), utf8(""), 100);
+    x.requestHeaders = encodePairs([":method", ":path", "host"], ["GET", "/", "h.example:8080"]);
+    x.sourceAddress = utf8("10.0.0.1");
+    x.sourcePort = 4444;
+    x.destinationAddress = null;
+    x.destinationPort = 80;
+    x.protocol = null;
+    const t = parse(serializeTransaction(x, "id", new SourceInfo()));
+    const r = obj(t, "request");
+    expect(str(r, "host")).toBe("h.example:8080");
+    expect(r.has("http-version")).toBe(false);
+    expect(r.has("http-scheme")).toBe(false);
+    const c = obj(r, "connection");
+    expect(str(c, "connection-ip")).toBe("10.0.0.1");
+    expect(int(c, "connection-port")).toBe(4444);
+    expect(str(c, "server-ip")).toBe("");
+    expect(int(c, "server-port")).toBe(80);
+  });
+});
+
+describe("transaction: bodies", () => {
+  it("carries a UTF-8 body as text with its size, not truncated", () => {
+    const reqText = "{\"name\":\"Zoë\",\"note\":\"line1\\nline2\",\"ctl\":\"\u0001\"}";
+    const t = parse(serializeTransaction(exchange(utf8(reqText), utf8("é"), 32768), "id", new SourceInfo()));
+    const r = obj(t, "request");
+    expect(str(r, "body")).toBe(reqText);
+    expect(str(r, "body-encoding")).toBe("utf8");
+    expect(int(r, "body-size")).toBe(utf8(reqText).byteLength);
+    expect(headerValues(r, "cq-body-truncated").length).toBe(0);
+    const s = obj(t, "response");
+    expect(str(s, "body")).toBe("é");
+    expect(int(s, "body-size")).toBe(2);
+  });
+
+  it("carries a binary body base64 and says so", () => {
+    const bin = bytesOf([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]);
+    const t = parse(serializeTransaction(exchange(utf8("x"), bin, 32768), "id", new SourceInfo()));
+    const s = obj(t, "response");
+    expect(str(s, "body-encoding")).toBe("base64");
+    expect(str(s, "body")).toBe(base64Encode(Uint8Array.wrap(bin)));
+    expect(int(s, "body-size")).toBe(11);
+  });
+
+  it("cuts at the limit and adds cq-body-truncated: true to that side only", () => {
+    const big = new ArrayBuffer(100);
+    for (let i = 0; i < 100; i++) store<u8>(changetype<usize>(big) + <usize>i, <u8>(0x41 + (i % 26)));
+    const t = parse(serializeTransaction(exchange(big, utf8("short"), 64), "id", new SourceInfo()));
+    const r = obj(t, "request");
+    expect(str(r, "body")).toBe(String.UTF8.decode(slice(big, 0, 64)));
+    expect(int(r, "body-size")).toBe(100);
+    const tv = headerValues(r, "cq-body-truncated");
+    expect(tv.length).toBe(1);
+    expect(tv[0]).toBe("true");
+    const hs = headerList(r);
+    expect(str(hs[hs.length - 1], "name")).toBe("cq-body-truncated");
+    expect(headerValues(obj(t, "response"), "cq-body-truncated").length).toBe(0);
+  });
+
+  it("is not truncated at exactly the limit, and is at limit + 1", () => {
+    const at = parse(serializeTransaction(exchange(utf8("abcd"), utf8("abcde"), 4), "id", new SourceInfo()));
+    expect(headerValues(obj(at, "request"), "cq-body-truncated").length).toBe(0);
+    expect(headerValues(obj(at, "response"), "cq-body-truncated").length).toBe(1);
+    expect(str(obj(at, "response"), "body")).toBe("abcd");
+  });
+
+  it("sends a prefix cut inside a character base64 (exact bytes)", () => {
+    const t = parse(serializeTransaction(exchange(utf8("€€"), utf8(""), 4), "id", new SourceInfo()));
+    const r = obj(t, "request");
+    expect(str(r, "body-encoding")).toBe("base64");
+    expect(str(r, "body")).toBe(base64Encode(Uint8Array.wrap(slice(utf8("€€"), 0, 4))));
+  });
+
+  it("writes empty bodies as empty text", () => {
+    const x = exchange(utf8(""), utf8(""), 10);
+    x.requestBody = null;
+    const t = parse(serializeTransaction(x, "id", new SourceInfo()));
+    const r = obj(t, "request");
+    expect(str(r, "body")).toBe("");
+    expect(str(r, "body-encoding")).toBe("utf8");
+    expect(int(r, "body-size")).toBe(0);
+  });
+});
+
+describe("transaction: hostile bytes", () => {
+  it("carries a header value that is not UTF-8 base64, marked, and stays valid JSON", () => {
+    const x = exchange(utf8(""), utf8(""), 10);
+    const names = [utf8(":method"), utf8(":path"), utf8("x-raw"), bytesOf([0x78, 0xff])];
+    const values = [utf8("GET"), bytesOf([0x2f, 0xc0, 0x22]), bytesOf([0x61, 0xff, 0x00, 0x22]), utf8("v")];
+    x.requestHeaders = encodePairsBytes(names, values);
+    const t = parse(serializeTransaction(x, "id", new SourceInfo()));
+    const r = obj(t, "request");
+    expect(str(r, "uri-query-fragment")).toBe("/\uFFFD\"");
+    const hs = headerList(r);
+    expect(str(hs[0], "name")).toBe("x-raw");
+    expect(str(hs[0], "value")).toBe(base64Encode(Uint8Array.wrap(bytesOf([0x61, 0xff, 0x00, 0x22]))));
+    expect(str(hs[0], "value-encoding")).toBe("base64");
+    expect(str(hs[1], "name")).toBe("x\uFFFD");
+    expect(hs[1].has("value-encoding")).toBe(false);
+  });
+
+  it("stays valid JSON for random header bytes and random bodies", () => {
+    const rng = new Rng(4242);
+    for (let round = 0; round < 150; round++) {
+      const n = rng.below(6);
+      const ns = new Array<ArrayBuffer>();
+      const vs = new Array<ArrayBuffer>();
+      for (let i = 0; i < n; i++) {
+        ns.push(rng.bytes(1 + rng.below(8)));
+        vs.push(rng.bytes(rng.below(20)));
+      }
+      const x = exchange(rng.bytes(rng.below(80)), rng.bytes(rng.below(80)), rng.below(60));
+      x.requestHeaders = encodePairsBytes(ns, vs);
+      x.responseHeaders = encodePairsBytes(vs, ns);
+      x.sourceAddress = rng.bytes(rng.below(12));
+      x.protocol = rng.bytes(rng.below(5));
+      expect(jsonProblem(serializeTransaction(x, "id", new SourceInfo("p\"\u0001", "i\\")))).toBe("");
+    }
+  });
+});
+
+describe("header pairs: reading the host encoding", () => {
+  it("iterates names and values and counts regular headers", () => {
+    const p = new HeaderPairs(encodePairs(REQ_NAMES, REQ_VALUES));
+    expect(p.count).toBe(9);
+    expect(p.regularCount()).toBe(5);
+    expect(p.find(":path")).toBe(true);
+    expect(p.valueString()).toBe("/v1/items?id=7&q=a%20b");
+    expect(p.find("x-none")).toBe(false);
+    const line = readRequestLine(p);
+    expect(line.method.toString()).toBe("POST");
+    expect(line.headerCount).toBe(5);
+  });
+  it("never reads past a truncated or lying buffer", () => {
+    const good = encodePairs(["a", "bb"], ["1", "22"]);
+    for (let cut = 0; cut <= good.byteLength; cut++) {
+      const p = new HeaderPairs(good.slice(0, cut));
+      let n = 0;
+      while (p.next()) n++;
+      expect(n <= 2).toBe(true);
+      expect(n).toBe(p.count);
+    }
+    expect(new HeaderPairs(good).count).toBe(2);
+    const liar = bytesOf([0xff, 0xff, 0xff, 0x7f, 1, 0, 0, 0]);
+    expect(new HeaderPairs(liar).count).toBe(0);
+    const big = bytesOf([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x61, 0, 0x62, 0]);
+    expect(new HeaderPairs(big).count).toBe(0);
+    expect(new HeaderPairs(null).count).toBe(0);
+    expect(new HeaderPairs(new ArrayBuffer(0)).count).toBe(0);
+  });
+  it("serialises a transaction from malformed pairs without trapping", () => {
+    const x = exchange(utf8(""), utf8(""), 10);
+    x.requestHeaders = bytesOf([5, 0, 0, 0, 3, 0, 0, 0]);
+    x.responseHeaders = null;
+    expect(jsonProblem(serializeTransaction(x, "id", new SourceInfo()))).toBe("");
+  });
+});
+
+describe("addresses and ports", () => {
+  it("splits ip:port, [v6]:port and bare addresses", () => {
+    const a = utf8("192.168.1.10:8081");
+    const h = splitHostPort(ptrOf(a), a.byteLength);
+    expect(h.ipStart).toBe(0);
+    expect(h.ipLen).toBe(12);
+    expect(h.port).toBe(8081);
+    const b = utf8("[::1]:443");
+    const hb = splitHostPort(ptrOf(b), b.byteLength);
+    expect(hb.ipStart).toBe(1);
+    expect(hb.ipLen).toBe(3);
+    expect(hb.port).toBe(443);
+    const c = utf8("fe80::1");
+    const hc = splitHostPort(ptrOf(c), c.byteLength);
+    expect(hc.ipLen).toBe(7);
+    expect(hc.port).toBe(-1);
+    const d = utf8("1.2.3.4:99999");
+    expect(splitHostPort(ptrOf(d), d.byteLength).port).toBe(-1);
+    const e = utf8("[::1");
+    expect(splitHostPort(ptrOf(e), e.byteLength).ipLen).toBe(4);
+  });
+  it("reads 8-byte little-endian port properties", () => {
+    expect(portFromInt64(bytesOf([0x90, 0x1f, 0, 0, 0, 0, 0, 0]))).toBe(8080);
+    expect(portFromInt64(bytesOf([0x90, 0x1f]))).toBe(-1);
+    expect(portFromInt64(null)).toBe(-1);
+    expect(portFromInt64(bytesOf([0, 0, 1, 0, 0, 0, 0, 0]))).toBe(-1);
+    const p = utf8("65535");
+    expect(parsePort(ptrOf(p), 5)).toBe(65535);
+  });
+});

@@ -1,0 +1,72 @@
+// Test-only entry: exposes the pure transaction serialiser (and the body capture it reads) to Node, so
+// tests/capture/transaction-format.test.ts can drive it with random inputs and validate the output
+// against schema/transaction.schema.json. Not part of the policy module.
+import { CapturedExchange, SourceInfo, serializeTransaction } from "../../../assembly/capture/transaction";
+import { BodyCapture } from "../../../assembly/capture/body";
+
+let x = new CapturedExchange();
+let src = new SourceInfo();
+
+/** A buffer for Node to fill; pinned until a setter takes it over. */
+export function alloc(n: i32): usize {
+  return __pin(changetype<usize>(new ArrayBuffer(n)));
+}
+
+/** Releases a buffer returned by `serialize`. */
+export function release(p: usize): void {
+  __unpin(p);
+}
+
+function take(p: usize): ArrayBuffer | null {
+  if (p == 0) return null;
+  __unpin(p);
+  return changetype<ArrayBuffer>(p);
+}
+
+export function reset(limit: i32): void {
+  x = new CapturedExchange();
+  x.requestBody = new BodyCapture(limit);
+  x.responseBody = new BodyCapture(limit);
+  src = new SourceInfo();
+}
+
+export function setRequestHeaders(p: usize): void { x.requestHeaders = take(p); }
+export function setResponseHeaders(p: usize): void { x.responseHeaders = take(p); }
+export function setSourceAddress(p: usize): void { x.sourceAddress = take(p); }
+export function setDestinationAddress(p: usize): void { x.destinationAddress = take(p); }
+export function setProtocol(p: usize): void { x.protocol = take(p); }
+export function setPorts(source: i32, destination: i32): void { x.sourcePort = source; x.destinationPort = destination; }
+
+export function setSourceInfo(pool: usize, instance: usize): void {
+  const a = take(pool);
+  const b = take(instance);
+  src = new SourceInfo(a == null ? "" : String.UTF8.decode(a), b == null ? "" : String.UTF8.decode(b));
+}
+
+export function setTimes(status: i32, requestStartNs: u64, responseStartNs: u64, endNs: u64): void {
+  x.status = status;
+  x.requestStartNs = requestStartNs;
+  x.responseStartNs = responseStartNs;
+  x.endNs = endNs;
+}
+
+// A chunk passing: the body decides how many leading bytes it wants, and gets exactly those (as from
+// proxy_get_buffer_bytes(start=0, len=want)). Returns the number of bytes taken.
+function chunk(body: BodyCapture | null, p: usize): u32 {
+  const all = take(p);
+  if (body == null || all == null) return 0;
+  const size = <u32>all.byteLength;
+  const want = body.wanted(size);
+  body.add(size, want > 0 ? all.slice(0, <i32>want) : null);
+  return want;
+}
+
+export function requestChunk(p: usize): u32 { return chunk(x.requestBody, p); }
+export function responseChunk(p: usize): u32 { return chunk(x.responseBody, p); }
+
+/** Serialises; returns a pinned ArrayBuffer (its length is at ptr - 4). */
+export function serialize(id: usize): usize {
+  const idBuf = take(id);
+  const out = serializeTransaction(x, idBuf == null ? "" : String.UTF8.decode(idBuf), src);
+  return __pin(changetype<usize>(out));
+}

@@ -1,0 +1,160 @@
+// The serialiser (assembly/capture/transaction.ts), compiled on its own, driven with random header
+// maps, bodies and chunkings: every transaction must match schema/transaction.schema.json and carry
+// headers and bodies exactly (up to the limit). The same property through the whole policy module and
+// the emulator lives in capture-property.test.ts.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { loadHarness, type Harness, type Pair } from './harness/load.ts';
+import { assertTransaction, assertBatch, validateTransaction, bodyBytes, headerValueBytes, isUtf8 } from './schema.ts';
+
+let h: Harness;
+before(async () => {
+  h = await loadHarness();
+});
+
+const tokenChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_'.split(''));
+const headerName = fc.string({ unit: tokenChar, minLength: 1, maxLength: 12 }).map((s) => Buffer.from(s));
+// Lengths drawn uniformly up to `max` (fast-check's default sizes stay small).
+const anyBytes = (max: number) => fc.integer({ min: 0, max }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((u) => Buffer.from(u));
+const textBytes = (max: number) => fc.integer({ min: 0, max }).chain((n) => fc.string({ unit: 'binary', minLength: n, maxLength: n })).map((s) => Buffer.from(s, 'utf8'));
+const headerValue = fc.oneof(textBytes(24), anyBytes(24));
+const headers = fc.array(fc.record({ name: headerName, value: headerValue }), { maxLength: 8 });
+const body = fc.oneof(textBytes(300), anyBytes(300), fc.constant(Buffer.alloc(0)));
+const cuts = fc.array(fc.nat(), { maxLength: 6 });
+
+function chunked(b: Buffer, points: number[]): Buffer[] {
+  if (b.length === 0) return [];
+  const at = [...new Set(points.map((p) => p % (b.length + 1)))].sort((x, y) => x - y);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of [...at, b.length]) {
+    if (p > prev) out.push(b.subarray(prev, p));
+    prev = p;
+  }
+  return out;
+}
+
+function pseudo(name: string, value: string): Pair {
+  return { name: Buffer.from(name), value: Buffer.from(value) };
+}
+
+interface Case {
+  limit: number;
+  req: Pair[];
+  resp: Pair[];
+  reqBody: Buffer;
+  respBody: Buffer;
+  reqCuts: number[];
+  respCuts: number[];
+  status: number;
+  method: string;
+  path: string;
+}
+
+function run(c: Case): any {
+  h.reset(c.limit);
+  h.requestHeaders([pseudo(':method', c.method), pseudo(':path', c.path), pseudo(':authority', 'api.example.com'), pseudo(':scheme', 'http'), ...c.req]);
+  h.responseHeaders([pseudo(':status', String(c.status)), ...c.resp]);
+  h.sourceAddress(Buffer.from('198.51.100.4:40000'));
+  h.destinationAddress(Buffer.from('10.1.2.3:8081'));
+  h.protocol(Buffer.from('HTTP/1.1'));
+  h.sourceInfo('api-instance', 'gateway-1');
+  let fetched = 0;
+  for (const ch of chunked(c.reqBody, c.reqCuts)) fetched += h.requestChunk(Buffer.from(ch));
+  assert.equal(fetched, Math.min(c.reqBody.length, c.limit), 'request bytes fetched from the host');
+  fetched = 0;
+  for (const ch of chunked(c.respBody, c.respCuts)) fetched += h.responseChunk(Buffer.from(ch));
+  assert.equal(fetched, Math.min(c.respBody.length, c.limit), 'response bytes fetched from the host');
+  h.times(c.status, 1732230000123456789n, 1732230000223456789n, 1732230000323456789n);
+  const out = h.serialize('0123456789abcdef0123456789abcdef');
+  assert.ok(isUtf8(out), 'output is UTF-8');
+  return JSON.parse(out.toString('utf8'));
+}
+
+function checkSide(side: any, sent: Pair[], sentBody: Buffer, limit: number): void {
+  const truncated = sentBody.length > limit;
+  const list = side.headers as any[];
+  assert.equal(list.length, sent.length + (truncated ? 1 : 0));
+  sent.forEach((p, i) => {
+    assert.equal(list[i].name, p.name.toString());
+    assert.deepEqual(headerValueBytes(list[i]), p.value, `header ${i} value`);
+    assert.equal(list[i]['value-encoding'] === 'base64', !isUtf8(p.value));
+  });
+  if (truncated) assert.deepEqual(list[list.length - 1], { name: 'cq-body-truncated', value: 'true' });
+  const kept = sentBody.subarray(0, Math.min(sentBody.length, limit));
+  assert.deepEqual(bodyBytes(side), kept);
+  assert.equal(side['body-encoding'], isUtf8(kept) ? 'utf8' : 'base64');
+  assert.equal(side['body-size'], sentBody.length);
+}
+
+test('every random transaction matches the schema and is exact', () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        limit: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 400 })),
+        req: headers,
+        resp: headers,
+        reqBody: body,
+        respBody: body,
+        reqCuts: cuts,
+        respCuts: cuts,
+        status: fc.integer({ min: 100, max: 599 }),
+        method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+        path: fc.string({ unit: 'binary', maxLength: 40 }).map((s) => '/' + s),
+      }),
+      (c) => {
+        const t = run(c);
+        assertTransaction(t);
+        assert.equal(t.request['http-method'], c.method);
+        assert.equal(Buffer.from(t.request['uri-query-fragment'], 'utf8').toString(), Buffer.from(c.path).toString());
+        assert.equal(t.response.status, c.status);
+        checkSide(t.request, c.req, c.reqBody, c.limit);
+        checkSide(t.response, c.resp, c.respBody, c.limit);
+      },
+    ),
+    { numRuns: 300, seed: 0x5eed },
+  );
+});
+
+test('the 40 KB body is cut at 32768 and flagged; exactly 32768 is not', () => {
+  const base = { req: [], resp: [], reqCuts: [1000, 20000, 32768, 32769], respCuts: [], status: 200, method: 'POST', path: '/upload' };
+  const big = Buffer.alloc(40 * 1024, 'x');
+  const t = run({ ...base, limit: 32768, reqBody: big, respBody: Buffer.from('{}') });
+  assertTransaction(t);
+  assert.equal(t.request.body.length, 32768);
+  assert.equal(t.request['body-size'], 40960);
+  assert.deepEqual(t.request.headers.at(-1), { name: 'cq-body-truncated', value: 'true' });
+  const exact = run({ ...base, limit: 32768, reqBody: Buffer.alloc(32768, 'y'), respBody: Buffer.alloc(0) });
+  assert.equal(exact.request.headers.length, 0);
+  assert.equal(exact.request.body.length, 32768);
+});
+
+test('a batch of serialised transactions matches the batch schema', () => {
+  const items = [0, 1, 2].map((i) =>
+    run({ limit: 10, req: [], resp: [], reqBody: Buffer.from('a'.repeat(i * 8)), respBody: Buffer.from([0xff, i]), reqCuts: [], respCuts: [], status: 200 + i, method: 'GET', path: '/' + i }),
+  );
+  assertBatch(items);
+});
+
+test('the schema rejects what the format forbids (it can fail)', () => {
+  const good = run({ limit: 10, req: [{ name: Buffer.from('a'), value: Buffer.from([0xff]) }], resp: [], reqBody: Buffer.from([0xfe]), respBody: Buffer.from('ok'), reqCuts: [], respCuts: [], status: 200, method: 'GET', path: '/' });
+  assertTransaction(good);
+  const bad = (mutate: (t: any) => void) => {
+    const t = structuredClone(good);
+    mutate(t);
+    return validateTransaction(t);
+  };
+  assert.equal(bad((t) => delete t['transaction-id']), false);
+  assert.equal(bad((t) => (t.timestamp = 1732230000)), false);
+  assert.equal(bad((t) => (t.version = '2.0')), false);
+  assert.equal(bad((t) => (t.request.body = 'not base64!')), false);
+  assert.equal(bad((t) => (t.request.headers[0].value = '%%%')), false);
+  assert.equal(bad((t) => (t.request.headers[0]['value-encoding'] = 'hex')), false);
+  assert.equal(bad((t) => t.request.headers.push({ name: ':path', value: '/' })), false);
+  assert.equal(bad((t) => (t.response.status = 600)), false);
+  assert.equal(bad((t) => (t.request.connection['connection-port'] = 70000)), false);
+  assert.equal(bad((t) => (t['txn-meta-data'].source_info.type = 'other')), false);
+  assert.equal(bad((t) => (t.request.extra = 1)), false);
+  assert.equal(bad((t) => (t.response['body-encoding'] = 'gzip')), false);
+});

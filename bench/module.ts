@@ -52,7 +52,9 @@ async function main(): Promise<void> {
 
   /** Untimed: deliver everything the policy queued (and let the baselines tick the same way). */
   async function drain(): Promise<void> {
+    let idle = 0;
     for (let i = 0; i < 200; i++) {
+      const before = edgeTotal;
       clock.advance(1000);
       for (const s of subjects) tick(s.host);
       await settle(policy);
@@ -60,8 +62,10 @@ async function main(): Promise<void> {
       edgeTotal += mock.counts.transactions;
       mock.reset();
       if (edgeTotal >= expectedAtEdge) return;
+      // A build whose client does not deliver (or a stuck queue): stop waiting, the report says so.
+      idle = edgeTotal === before && policy.pendingHttpCalls === 0 ? idle + 1 : 0;
+      if (idle >= 10) return;
     }
-    throw new Error(`drain: mock Edge has ${edgeTotal} of ${expectedAtEdge} transactions`);
   }
 
   function timed(s: Subject, stream: ReturnType<typeof typicalStream>, n: number): number {

@@ -10,6 +10,8 @@ interface LoadSpec {
   method: string;
   headers: Record<string, string>;
   body?: string;
+  /** Open loop: requests per second over all connections (autocannon overallRate). */
+  rate?: number;
 }
 const spec: LoadSpec = JSON.parse(process.env.BENCH_LOAD ?? '{}');
 const lat: number[] = [];
@@ -20,6 +22,7 @@ const inst = autocannon({
   method: spec.method as 'POST',
   headers: spec.headers,
   body: spec.body,
+  ...(spec.rate ? { overallRate: spec.rate } : {}),
 });
 inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
   if (status >= 200 && status < 300) lat.push(ms);

@@ -1,0 +1,63 @@
+// Batch assembly: the transactions at the front of the queue joined into one JSON array,
+// "[" + t1 + "," + t2 + ... + "]", as a single buffer. Pure.
+//
+// A batch holds at most `maxTransactions`, and its JSON at most `maxBytes` bytes, except that a single
+// transaction larger than `maxBytes` travels alone (it is never split and never blocks the queue).
+import { TxQueue } from "./queue";
+
+/** Size of the JSON array holding transactions whose sizes add up to `txBytes`. */
+export function batchBodyBytes(count: i32, txBytes: i64): i64 {
+  if (count <= 0) return 2;
+  return txBytes + <i64>count + 1; // brackets and count-1 commas
+}
+
+/** How many transactions from the front of the queue go into the next batch (0 only when the queue is empty). */
+export function planBatch(queue: TxQueue, maxTransactions: i32, maxBytes: i64): i32 {
+  const available = queue.count;
+  if (available == 0) return 0;
+  let n = 1;
+  let body = batchBodyBytes(1, <i64>queue.at(0).byteLength);
+  while (n < available && n < maxTransactions) {
+    const next = body + 1 + <i64>queue.at(n).byteLength;
+    if (next > maxBytes) break;
+    body = next;
+    n++;
+  }
+  return n;
+}
+
+/** True when the queue already holds a full batch (by count or by bytes), so waiting longer gains nothing. */
+export function fullBatchReady(queue: TxQueue, maxTransactions: i32, maxBytes: i64): bool {
+  const n = planBatch(queue, maxTransactions, maxBytes);
+  return n > 0 && (n >= maxTransactions || n < queue.count);
+}
+
+/** The JSON array of the first `count` queued transactions (the queue is not changed). */
+export function assembleFromQueue(queue: TxQueue, count: i32): ArrayBuffer {
+  if (count > queue.count) count = queue.count;
+  const parts = new Array<ArrayBuffer>(count < 0 ? 0 : count);
+  for (let i = 0; i < parts.length; i++) parts[i] = queue.at(i);
+  return assembleBatch(parts);
+}
+
+/** The JSON array of the given transactions (for callers holding them outside a queue). */
+export function assembleBatch(parts: ArrayBuffer[]): ArrayBuffer {
+  let txBytes: i64 = 0;
+  for (let i = 0; i < parts.length; i++) txBytes += <i64>parts[i].byteLength;
+  const out = new ArrayBuffer(<i32>batchBodyBytes(parts.length, txBytes));
+  const base = changetype<usize>(out);
+  let pos: usize = 0;
+  store<u8>(base + pos, 0x5b);
+  pos++;
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) {
+      store<u8>(base + pos, 0x2c);
+      pos++;
+    }
+    const len = <usize>parts[i].byteLength;
+    memory.copy(base + pos, changetype<usize>(parts[i]), len);
+    pos += len;
+  }
+  store<u8>(base + pos, 0x5d);
+  return out;
+}

@@ -1,0 +1,50 @@
+// Test harness module for the Cequence client: the real policy root (configuration, client, ticks,
+// call responses) with a stand-in stream context that turns each request into one small transaction,
+// so the client can be driven end to end before, and independently of, the capture side.
+// Request headers: x-test-txn (transaction id, [A-Za-z0-9_-]), x-test-pad (bytes of padding).
+export * from "@solo-io/proxy-runtime/assembly/proxy";
+import { RootContext, Context, registerRootContext, FilterHeadersStatusValues } from "@solo-io/proxy-runtime/assembly";
+import { PolicyRoot } from "../../../assembly/root";
+import { getHeaderValue } from "../../../assembly/host";
+
+function headerString(name: string): string {
+  const v = getHeaderValue(0, name);
+  return v == null ? "" : String.UTF8.decode(v);
+}
+
+class TxnContext extends Context {
+  id: string = "";
+  pad: i32 = 0;
+  constructor(context_id: u32, public policy: PolicyRoot) {
+    super(context_id, policy);
+  }
+  onRequestHeaders(a: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    this.id = headerString("x-test-txn");
+    const p = headerString("x-test-pad");
+    let n = 0;
+    for (let i = 0; i < p.length && i < 8; i++) {
+      const c = p.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) break;
+      n = n * 10 + (c - 0x30);
+    }
+    this.pad = n;
+    return FilterHeadersStatusValues.Continue;
+  }
+  onLog(): void {
+    if (this.id.length == 0) return;
+    const client = this.policy.client;
+    if (client == null) return;
+    let pad = "";
+    if (this.pad > 0) pad = "x".repeat(this.pad);
+    client.enqueue(String.UTF8.encode('{"transaction-id":"' + this.id + '","pad":"' + pad + '"}'));
+  }
+}
+
+class HarnessRoot extends PolicyRoot {
+  createContext(context_id: u32): Context {
+    if (this.config == null) return new Context(context_id, this);
+    return new TxnContext(context_id, this);
+  }
+}
+
+registerRootContext((context_id: u32): RootContext => new HarnessRoot(context_id), "main");

@@ -64,6 +64,8 @@ async function main(): Promise<number> {
     } catch {
       received = cequence.transactions as any[];
     }
+    // The Edge callback line is logged when the answer reaches the module, just after Edge recorded the batch.
+    for (let i = 0; i < 40 && !gateway.logs.some((l) => l.includes('edge callback')); i++) await new Promise((r) => setTimeout(r, 50));
     console.log('\nGateway log, [cequence] lines:');
     for (const line of gateway.logs) if (line.includes('[cequence]')) console.log('  ' + line);
     console.log(`\nEdge received ${received.length} transaction(s) in ${cequence.batches.length} batch(es), ${cequence.tokenRequests.length} token request(s):`);

@@ -25,7 +25,7 @@ import { HeaderList } from "./headers";
 import { Rng, mix64 } from "./rng";
 import { LogLimiter } from "./ratelimit";
 import { sharedKeySuffix, encodeToken, decodeToken, encodeLease, decodeLease, hex32 } from "./shared-token";
-import { httpCall, getSharedData, setSharedData } from "./hostcalls";
+import { httpCall, getSharedData, setSharedData, hostRandom64 } from "./hostcalls";
 
 /** Tick period: fine enough for the flush interval (>= 100 ms) and retry timing, cheap per worker. */
 const TICK_MS: u32 = 100;
@@ -99,7 +99,9 @@ export class CequenceClient {
 
   constructor(public root: RootContext, public config: Config) {
     const now = nowMillis();
-    const rng = new Rng(mix64(nowNanos()) ^ (<u64>root.context_id << 32));
+    // Seeded from the host's random source (workers start at nearly the same instant, so the clock
+    // alone could give two workers the same id), mixed with the clock in case it is unavailable.
+    const rng = new Rng(hostRandom64() ^ mix64(nowNanos()) ^ (<u64>root.context_id << 32));
     this.rng = rng;
     this.outbox = new Outbox(settingsFrom(config));
     this.workerId = hex32(rng.nextU32()) + hex32(rng.nextU32());

@@ -63,3 +63,16 @@ export function setSharedData(key: string, value: string, cas: u32): i32 {
   const v = String.UTF8.encode(value);
   return <i32>imports.proxy_set_shared_data(changetype<usize>(k), <usize>k.byteLength, changetype<usize>(v), <usize>v.byteLength, cas);
 }
+
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "random_get")
+declare function wasi_random_get(buf: usize, len: usize): u16;
+
+const scratchRandom = memory.data(8);
+
+/** 64 random bits from the host (WASI random_get), or 0 when it refuses. Seeds the jitter source. */
+export function hostRandom64(): u64 {
+  store<u64>(scratchRandom, 0);
+  if (wasi_random_get(scratchRandom, 8) != 0) return 0;
+  return load<u64>(scratchRandom);
+}

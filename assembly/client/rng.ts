@@ -1,4 +1,4 @@
-// Pseudo-random numbers for retry jitter. Pure: the glue seeds it (from the host clock), so the module
+// Pseudo-random numbers for retry jitter. Pure: the glue seeds it (WASI random_get and the clock), so the module
 // never uses Math.random, which would import env.seed.
 
 /** splitmix64 finaliser: spreads a poor seed (e.g. a clock reading) over all 64 bits. */

@@ -6,12 +6,11 @@
 // client received.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEnv, send, clientIsPlaceholder, compilePolicy, moduleImports, type Env, type Request, type Sent } from './e2e.ts';
+import { startEnv, send, compilePolicy, moduleImports, type Env, type Request, type Sent } from './e2e.ts';
 import { assertTransaction, assertBatch, bodyBytes, headerValueBytes } from './schema.ts';
 import { patternBytes, type UpstreamExchange } from '../../emulator/upstream.ts';
 
 const LIMIT = 32768;
-const skip = clientIsPlaceholder() ? 'assembly/client is still the placeholder (issue 5 not merged): nothing reaches Edge' : false;
 // Headers that belong to one hop (the gateway and Node's HTTP stack add or drop them per connection).
 const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
@@ -55,7 +54,6 @@ function caseOf(t: any): string {
 }
 
 before(async () => {
-  if (skip) return;
   env = await startEnv({ debug: true, workers: 2 });
   for (const k of CASES) sent.set(k.name, await send(env.gateway, k));
   const expected = CASES.filter((k) => k.captured).length;
@@ -91,7 +89,7 @@ test('the module imports only env.proxy_* and wasi_snapshot_preview1.*', async (
   assert.ok(!imports.includes('env.seed') && !imports.includes('env.abort') && !imports.includes('env.trace'));
 });
 
-test('every call passes unchanged and every transaction and batch validates against the schemas', { skip }, () => {
+test('every call passes unchanged and every transaction and batch validates against the schemas', () => {
   for (const k of CASES) {
     const s = sent.get(k.name)!;
     const ex = exchangeOf(k.name);
@@ -106,7 +104,7 @@ test('every call passes unchanged and every transaction and batch validates agai
   assert.equal(txns.size, CASES.filter((k) => k.captured).length);
 });
 
-test('captured headers equal what the upstream received and what the client received', { skip }, () => {
+test('captured headers equal what the upstream received and what the client received', () => {
   for (const k of CASES.filter((x) => x.captured)) {
     const t = txns.get(k.name);
     assert.ok(t, `${k.name} captured`);
@@ -129,7 +127,7 @@ test('captured headers equal what the upstream received and what the client rece
   assert.deepEqual(p.response.headers.filter((h: any) => h.name === 'x-resp').map((h: any) => h.value), ['1', '2']);
 });
 
-test('captured bodies equal the bytes that passed, up to the limit, with sizes and the truncation header', { skip }, () => {
+test('captured bodies equal the bytes that passed, up to the limit, with sizes and the truncation header', () => {
   for (const k of CASES.filter((x) => x.captured)) {
     const t = txns.get(k.name);
     const ex = exchangeOf(k.name);
@@ -159,7 +157,7 @@ test('captured bodies equal the bytes that passed, up to the limit, with sizes a
   assert.equal(bodyBytes(cut.request).length, LIMIT);
 });
 
-test('responses outside the status range are not captured; 204/304/404/499 are', { skip }, () => {
+test('responses outside the status range are not captured; 204/304/404/499 are', () => {
   assert.equal(txns.has('status-500'), false);
   for (const n of ['status-204', 'status-304', 'status-404', 'status-499']) assert.ok(txns.has(n), n);
   assert.equal(txns.get('status-204').response.status, 204);
@@ -167,7 +165,7 @@ test('responses outside the status range are not captured; 204/304/404/499 are',
   assert.ok(!env.wasmMessages().some((m) => m.includes('/boom?status=500 - ')), 'no Built line for the 500');
 });
 
-test('ids are unique and the metadata names the product, the API instance and the gateway', { skip }, () => {
+test('ids are unique and the metadata names the product, the API instance and the gateway', () => {
   const ids = [...txns.values()].map((t) => t['transaction-id']);
   assert.equal(new Set(ids).size, ids.length);
   for (const t of txns.values()) {
@@ -182,7 +180,7 @@ test('ids are unique and the metadata names the product, the API instance and th
   }
 });
 
-test('debug lines are exactly the guide\'s', { skip }, () => {
+test('debug lines are exactly the guide\'s', () => {
   const msgs = env.wasmMessages();
   for (const k of CASES) {
     const captured = msgs.filter((m) => m.startsWith(`[cequence] Captured ${k.method} ${k.path} (`));
@@ -200,7 +198,7 @@ test('debug lines are exactly the guide\'s', { skip }, () => {
   }
 });
 
-test('a stream without a response (client abort) is not captured', { skip }, async () => {
+test('a stream without a response (client abort) is not captured', async () => {
   const http = await import('node:http');
   const u = new URL(env.gateway.url);
   const before = env.mock.transactions.length;
@@ -224,7 +222,7 @@ test('a stream without a response (client abort) is not captured', { skip }, asy
   assert.ok(!msgs.some((m) => m.includes('(GET /slow?delay=5000 - ')));
 });
 
-test('with enableDebugLogs false and a narrower range: no per-request lines, 404 not captured', { skip }, async () => {
+test('with enableDebugLogs false and a narrower range: no per-request lines, 404 not captured', async () => {
   const quiet = await startEnv({ debug: false, workers: 1, config: { cequenceMinStatusCode: 200, cequenceMaxStatusCode: 299 } });
   try {
     await send(quiet.gateway, c('quiet-200', 'GET', '/ok'));

@@ -17,10 +17,6 @@ import { startMockCequence, type MockCequence } from '../../emulator/mock-cequen
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** True while assembly/client/client.ts is still the placeholder that sends nothing (issue 5 not merged). */
-export function clientIsPlaceholder(): boolean {
-  return /PLACEHOLDER/.test(readFileSync(join(ROOT, 'assembly', 'client', 'client.ts'), 'utf8').split('\n')[0]);
-}
-
 function newestSource(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     if (names.length === p.bodies.length) {
       const byArea = new Map<string, { bytes: number; funcs: number }>();
       names.forEach((n, i) => {
-        const a = codeArea(n);
+        const a = codeArea(n, false);
         const e = byArea.get(a) ?? { bytes: 0, funcs: 0 };
         e.bytes += p.bodies[i];
         e.funcs++;

@@ -85,16 +85,16 @@ export async function emptyWasm(): Promise<Buffer> {
 }
 
 /** Source area of a function name as AssemblyScript emits it (name section, .wat). */
-export function codeArea(name: string): string {
+export function codeArea(name: string, byFile = true): string {
   name = name.replace(/^\$/, '');
   if (name.startsWith('~lib/@solo-io/proxy-runtime')) return 'SDK (@solo-io/proxy-runtime)';
   if (name.startsWith('~lib/assemblyscript-json')) return 'assemblyscript-json';
   if (name.startsWith('~lib/rt/') || name === '~stack_check') return 'AS runtime (allocator, GC, stack check)';
   if (name.startsWith('~lib/')) return 'AS standard library (strings, arrays, maps, numbers)';
   const m = /^assembly\/([^/]+\/[^/]+)\//.exec(name);
-  if (m) return `assembly/${m[1]}`;
+  if (m && byFile) return `assembly/${m[1]}`;
   const r = /^assembly\/([^/]+)\//.exec(name);
-  if (r) return `assembly/${r[1]}`;
+  if (r) return m && !byFile ? `assembly/${r[1]}/` : `assembly/${r[1]}`;
   return 'other (start, exports)';
 }
 

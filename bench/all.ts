@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { RESULTS_DIR, ROOT } from './lib/common.ts';
+import { resultName, RESULTS_DIR, ROOT } from './lib/common.ts';
 
 const NAMES = ['size', 'module', 'delivery', 'memory', 'gateway'];
 const extra = process.argv.slice(2);
@@ -17,8 +17,8 @@ for (const n of NAMES) {
     parts.push(`## bench:${n}\n\nFAILED (exit ${r.status})\n`);
     continue;
   }
-  parts.push(readFileSync(path.join(RESULTS_DIR, `${n}.md`), 'utf8'));
+  parts.push(readFileSync(path.join(RESULTS_DIR, `${resultName(n)}.md`), 'utf8'));
 }
-writeFileSync(path.join(RESULTS_DIR, 'ALL.md'), parts.join('\n'));
-process.stderr.write(`\n[bench] all tables: build/bench/ALL.md${failed ? ` (${failed} failed)` : ''}\n`);
+writeFileSync(path.join(RESULTS_DIR, `${resultName('ALL')}.md`), parts.join('\n'));
+process.stderr.write(`\n[bench] all tables: build/bench/${resultName('ALL')}.md${failed ? ` (${failed} failed)` : ''}\n`);
 process.exit(failed ? 1 : 0);

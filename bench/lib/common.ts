@@ -149,9 +149,20 @@ export function machineFacts(): string {
   ].join(', ');
 }
 
+/**
+ * The file name a report is saved under: `<name>`, or `<name>-custom` when any BENCH_* setting other than
+ * BENCH_LONG changes what is measured (another module, other bounds, fewer repetitions), so that an
+ * experiment never overwrites the figures of a plain run.
+ */
+export function resultName(name: string): string {
+  const custom = Object.keys(process.env).some((k) => k.startsWith('BENCH_') && k !== 'BENCH_LONG' && !k.startsWith('BENCH_PROFILE_') && k !== 'BENCH_LOAD');
+  return custom ? `${name}-custom` : name;
+}
+
 /** Print the report and keep a copy (markdown + JSON) in build/bench/. */
 export function report(name: string, markdown: string, data: unknown): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
+  name = resultName(name);
   const text = `${markdown.trim()}\n`;
   writeFileSync(path.join(RESULTS_DIR, `${name}.md`), text);
   writeFileSync(path.join(RESULTS_DIR, `${name}.json`), JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2));

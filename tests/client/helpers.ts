@@ -198,7 +198,7 @@ export async function waitFor<T>(fn: () => T | undefined | false | null, what: s
 }
 
 /** Waits for a stats line (from every worker) written after now that satisfies `ok`. */
-export async function waitForStats(host: ProxyWasmHost, ok: (s: Stats) => boolean, what: string, timeoutMs = 15000): Promise<Stats> {
+export async function waitForStats(host: ProxyWasmHost, ok: (s: Stats) => boolean, what: string, timeoutMs = 40000): Promise<Stats> {
   const since = host.logs.length;
   return waitFor(() => {
     const s = latestStats(host, since);

@@ -18,6 +18,7 @@ export class ByteBuffer {
   }
 
   /** Makes room for `extra` more bytes and returns the address where they go. */
+  @inline
   reserve(extra: i32): usize {
     const need = this.len + extra;
     if (need > this.buf.byteLength) {
@@ -31,15 +32,18 @@ export class ByteBuffer {
   }
 
   /** Marks `n` bytes written at the address `reserve` returned. */
+  @inline
   commit(n: i32): void {
     this.len += n;
   }
 
+  @inline
   writeByte(b: u8): void {
     store<u8>(this.reserve(1), b);
     this.len += 1;
   }
 
+  @inline
   writeBytes(ptr: usize, n: i32): void {
     if (n <= 0) return;
     memory.copy(this.reserve(n), ptr, <usize>n);

@@ -62,9 +62,13 @@ export function performHttpCall(
     servername: isHttps ? url.hostname : undefined,
   });
   req.on('socket', (sock) => {
+    // A reused keep-alive socket is already connected; only a new one gets listeners (adding them to
+    // reused sockets piled up listeners on every call).
     if (!sock.connecting) connected = true;
-    else sock.once('connect', () => { connected = true; });
-    sock.once('secureConnect', () => { connected = true; });
+    else {
+      sock.once('connect', () => { connected = true; });
+      sock.once('secureConnect', () => { connected = true; });
+    }
   });
   req.on('response', (res) => {
     gotHeaders = true;

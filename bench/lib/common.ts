@@ -2,7 +2,7 @@
 // Every figure the scripts print is a median over interleaved repetitions or a ratio against a
 // baseline measured in the same run: these machines are shared and noisy.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +40,9 @@ export function policyWasm(): Buffer {
 export function noopWasmPath(): string {
   const out = path.join(ROOT, 'build', 'noop_filter.wasm');
   const src = path.join(ROOT, 'bench', 'noop', 'index.ts');
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+  // Stale when older than its source, the build options or the patched SDK/compiler it is built with.
+  const inputs = [src, path.join(ROOT, 'asconfig.json'), ...readdirSync(path.join(ROOT, 'patches')).map((f) => path.join(ROOT, 'patches', f))];
+  if (!existsSync(out) || inputs.some((f) => statSync(out).mtimeMs < statSync(f).mtimeMs)) {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules/assemblyscript/bin/asc.js'), 'bench/noop/index.ts', '--target', 'noop'], {
       cwd: ROOT,
       stdio: 'inherit',

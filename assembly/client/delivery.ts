@@ -148,6 +148,9 @@ export class Outbox {
       nowMs - q.oldestTimeMs() >= this.settings.flushIntervalMs;
     if (!ready) return null;
     const n = planBatch(q, this.settings.batchMaxTransactions, maxBytes);
+    // Reclaim batches just delivered or given up before allocating the next one (up to a third of the
+    // queue bound): otherwise both live at once and the module's memory steps up for good.
+    __collect();
     const body = assembleFromQueue(q, n);
     const bytes = q.takeFront(n);
     const b = new Batch(this.nextId++, body, n, bytes);

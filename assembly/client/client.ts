@@ -13,6 +13,7 @@
 // keep using their still-valid token, or wait, and pick the new token up from shared data. After a
 // failure the holder extends the lease to the end of its backoff, so all workers back off together.
 // If the host has no shared data, each worker falls back to its own token.
+import { POLICY_VERSION } from "../capture/transaction";
 import { RootContext, WasmResultValues } from "@solo-io/proxy-runtime/assembly";
 import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";
@@ -30,7 +31,7 @@ import { httpCall, getSharedData, setSharedData, hostRandom64 } from "./hostcall
 /** Tick period: fine enough for the flush interval (>= 100 ms) and retry timing, cheap per worker. */
 const TICK_MS: u32 = 100;
 // No content-length header: the gateway sets the framing of a dispatched call's body itself.
-const USER_AGENT = "cequence-flex-gateway-policy/1.0";
+const USER_AGENT = "cequence-flex-gateway-policy/" + POLICY_VERSION;
 
 const CALL_TOKEN: i32 = 1;
 const CALL_EDGE: i32 = 2;

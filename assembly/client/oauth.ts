@@ -93,9 +93,9 @@ function tokenCharsOk(t: string): bool {
   return true;
 }
 
-/** Parses a digits-only string (some servers send expires_in as a string); -1 when it is not one. */
-function parseDigits(s: string): i64 {
-  if (s.length == 0 || s.length > 12) return -1;
+/** A non-negative decimal of 1 to `maxDigits` digits and nothing else, or -1. */
+export function parseDecimal(s: string, maxDigits: i32): i64 {
+  if (s.length == 0 || s.length > maxDigits) return -1;
   let v: i64 = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -132,7 +132,7 @@ export function parseTokenResponse(body: Uint8Array): TokenResponse {
       const f = (<JSON.Float>e).valueOf();
       if (isFinite(f) && f >= 0 && f < 1.0e12) v = <i64>f;
     } else if (e.isString) {
-      v = parseDigits((<JSON.Str>e).valueOf());
+      v = parseDecimal((<JSON.Str>e).valueOf(), 12); // some servers send expires_in as a string
     }
     if (v <= 0) return failed(r, "expires_in is not a positive number of seconds");
     r.expiresInS = v;

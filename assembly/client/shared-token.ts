@@ -10,6 +10,8 @@
 // so a failing token endpoint is retried by one worker on one schedule, not by every worker), and
 // how many token requests failed in a row, so the backoff keeps growing whichever worker retries.
 
+import { parseDecimal } from "./oauth";
+
 export const RECORD_VERSION = "v1";
 
 export function fnv1a32(s: string): u32 {
@@ -55,14 +57,7 @@ export function encodeLease(untilMs: i64, failures: i32, owner: string): string 
 
 /** A non-negative decimal of at most 15 digits, or -1. */
 function parseMs(s: string): i64 {
-  if (s.length == 0 || s.length > 15) return -1;
-  let v: i64 = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return -1;
-    v = v * 10 + <i64>(c - 0x30);
-  }
-  return v;
+  return parseDecimal(s, 15);
 }
 
 /** Splits "v1\n<a>\n<b>..." into at most `n` fields (the last keeps any further newlines); null if the version differs or fields are missing. */

@@ -9,7 +9,7 @@ import { startGateway, type Gateway } from '../../emulator/index.ts';
 import { startUpstream, type Upstream } from '../../emulator/upstream.ts';
 import { startMockCequence, type MockCequence } from '../../emulator/mock-cequence.ts';
 import { writeBundle } from '../emulator/bundle.ts';
-import { harnessWasm, fastSettings, ids, parseStats, waitFor, CLIENT_ID, CLIENT_SECRET } from './helpers.ts';
+import { harnessWasm, ids, parseStats, waitFor, policyConfigFor, CLIENT_ID, CLIENT_SECRET } from './helpers.ts';
 
 interface Answer { status: number; body: string; type?: string; custom?: string | string[] }
 
@@ -57,13 +57,7 @@ before(async () => {
     services: { 'cequence-auth-service': mock.authUrl, 'cequence-edge-service': mock.edgeUrl },
     definitionProperties: {},
     config: {
-      cequenceAuthUrl: mock.authUrl,
-      cequenceEdgeUrl: mock.edgeUrl,
-      cequenceClientId: CLIENT_ID,
-      cequenceClientSecret: CLIENT_SECRET,
-      cequenceAuthPath: mock.authPath,
-      cequenceEdgePath: mock.edgePath,
-      ...fastSettings(),
+      ...policyConfigFor(mock),
       cequenceEdgeTimeoutMs: 300,
       cequenceAuthTimeoutMs: 300,
       cequenceRetryGiveUpMs: 1500,

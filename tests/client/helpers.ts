@@ -90,16 +90,7 @@ export async function startEnv(opts: {
 } = {}): Promise<Env> {
   const mock = await startMockCequence({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...opts.mock });
   const ns = opts.serviceNamespace ?? 'default';
-  const config: Record<string, unknown> = {
-    cequenceAuthUrl: mock.authUrl,
-    cequenceEdgeUrl: mock.edgeUrl,
-    cequenceClientId: CLIENT_ID,
-    cequenceClientSecret: CLIENT_SECRET,
-    cequenceAuthPath: mock.authPath,
-    cequenceEdgePath: mock.edgePath,
-    ...fastSettings(),
-    ...opts.config,
-  };
+  const config: Record<string, unknown> = { ...policyConfigFor(mock), ...opts.config };
   let host: ProxyWasmHost;
   try {
     host = await createHost(harnessWasm(), {
@@ -198,6 +189,19 @@ export async function waitFor<T>(fn: () => T | undefined | false | null, what: s
 }
 
 /** Waits for a stats line (from every worker) written after now that satisfies `ok`. */
+/** The policy configuration pointing at a mock Cequence, with the fast test timings. */
+export function policyConfigFor(mock: MockCequence): Record<string, unknown> {
+  return {
+    cequenceAuthUrl: mock.authUrl,
+    cequenceEdgeUrl: mock.edgeUrl,
+    cequenceClientId: CLIENT_ID,
+    cequenceClientSecret: CLIENT_SECRET,
+    cequenceAuthPath: mock.authPath,
+    cequenceEdgePath: mock.edgePath,
+    ...fastSettings(),
+  };
+}
+
 export async function waitForStats(host: ProxyWasmHost, ok: (s: Stats) => boolean, what: string, timeoutMs = 40000): Promise<Stats> {
   const since = host.logs.length;
   return waitFor(() => {

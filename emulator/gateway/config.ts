@@ -115,6 +115,16 @@ export function selectorMatches(targetRef: any, api: ApiInstance): boolean {
   return targetRef.name === api.name;
 }
 
+/** The policies whose targetRef selects `api`, in binding order. */
+export function policiesFor(config: GatewayConfig, api: ApiInstance): PolicyPlan[] {
+  return config.policies.filter((p) => selectorMatches(p.targetRef, api));
+}
+
+/** Bindings whose targetRef matches no ApiInstance: Flex logs `ApiInstance not found on <binding>`. */
+export function unboundPolicies(config: GatewayConfig): PolicyPlan[] {
+  return config.policies.filter((p) => !config.apiInstances.some((a) => selectorMatches(p.targetRef, a)));
+}
+
 export function buildConfig(resources: Resource[]): GatewayConfig {
   const warnings: string[] = [];
   const clusters: Record<string, string> = {};
@@ -161,15 +171,21 @@ export function buildConfig(resources: Resource[]): GatewayConfig {
   return { resources, apiInstances, clusters, policies, warnings };
 }
 
+export type WasmPathMap = Record<string, string> | ((p: string) => string | undefined);
+
+/** The local file a file://… implementation names (through the optional path map); throws
+ *  `no such file: <name>` when it does not exist. */
+export function resolveModuleFile(source: string, wasmPathMap?: WasmPathMap): string {
+  const p = decodeURIComponent(new URL(source).pathname);
+  const mapped = typeof wasmPathMap === 'function' ? wasmPathMap(p) : wasmPathMap?.[p];
+  const local = mapped ?? p;
+  if (!existsSync(local)) throw new Error(`no such file: ${path.basename(p)} (${local})`);
+  return local;
+}
+
 /** Resolve the module bytes from base64://… or file://… (with an optional local path map). */
-export function loadModuleBytes(source: string, wasmPathMap?: Record<string, string> | ((p: string) => string | undefined)): Buffer {
+export function loadModuleBytes(source: string, wasmPathMap?: WasmPathMap): Buffer {
   if (source.startsWith('base64://')) return Buffer.from(source.slice('base64://'.length).replace(/\s+/g, ''), 'base64');
-  if (source.startsWith('file://')) {
-    const p = decodeURIComponent(new URL(source).pathname);
-    const mapped = typeof wasmPathMap === 'function' ? wasmPathMap(p) : wasmPathMap?.[p];
-    const local = mapped ?? p;
-    if (!existsSync(local)) throw new Error(`no such file: ${path.basename(p)} (${local})`);
-    return readFileSync(local);
-  }
+  if (source.startsWith('file://')) return readFileSync(resolveModuleFile(source, wasmPathMap));
   throw new Error(`unsupported implementation source ${source.slice(0, 40)}`);
 }

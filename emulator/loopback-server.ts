@@ -1,20 +1,32 @@
 // A small HTTP/1.1 server on 127.0.0.1 that can be taken down and brought back on the same port,
 // and that tracks its sockets so a test can close it without leaking connections.
-// Used by the mock Cequence (auth and edge) and by the upstream helper.
+// Used by the mock Cequence (auth and edge) and by the upstream helper. With `tls` it serves HTTPS
+// (e.g. with emulator/test-ca.ts's certificate), as the real Cequence endpoints do.
 
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export const LOOPBACK = '127.0.0.1';
 
+export interface LoopbackTls {
+  /** PEM server certificate (chain) and private key. */
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export class LoopbackServer {
   readonly server: http.Server;
+  readonly tls: boolean;
   #port = 0;
   #sockets = new Set<Socket>();
   #up = false;
 
-  constructor(handler: http.RequestListener) {
-    this.server = http.createServer(handler);
+  constructor(handler: http.RequestListener, options: { tls?: LoopbackTls } = {}) {
+    this.tls = !!options.tls;
+    this.server = options.tls
+      ? (https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) as unknown as http.Server)
+      : http.createServer(handler);
     // Keep-alive connections from a gateway stay open a while; the mock must not be the one
     // that closes them first during a test (Envoy's default idle timeout is 1 h).
     this.server.keepAliveTimeout = 60_000;
@@ -26,6 +38,10 @@ export class LoopbackServer {
     this.server.on('clientError', (_err, s: Socket) => {
       if (!s.destroyed) s.destroy();
     });
+    // Same for a TLS handshake that fails (wrong CA, plain HTTP to the TLS port).
+    this.server.on('tlsClientError', (_err: Error, s: Socket) => {
+      if (!s.destroyed) s.destroy();
+    });
   }
 
   get port(): number {
@@ -33,7 +49,7 @@ export class LoopbackServer {
   }
 
   get url(): string {
-    return `http://${LOOPBACK}:${this.#port}`;
+    return `${this.tls ? 'https' : 'http'}://${LOOPBACK}:${this.#port}`;
   }
 
   get listening(): boolean {

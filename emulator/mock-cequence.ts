@@ -27,7 +27,7 @@ import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
-import { LoopbackServer, headersOf, readBody, waitFor } from './loopback-server.ts';
+import { LoopbackServer, headersOf, readBody, waitFor, type LoopbackTls } from './loopback-server.ts';
 
 export const DEFAULT_AUTH_PATH = '/auth/realms/cequence/protocol/openid-connect/token';
 export const DEFAULT_EDGE_PATH = '/api-transactions';
@@ -70,6 +70,9 @@ export interface MockCequenceOptions {
   maxBatchBytes?: number;
   /** Clock in ms (default Date.now): lets tests expire tokens without waiting. */
   now?: () => number;
+  /** Serve both endpoints over HTTPS with this certificate (e.g. `await testCa()` from test-ca.ts);
+   *  authUrl / edgeUrl are then https://. */
+  tls?: LoopbackTls;
 }
 
 export interface IssuedToken {
@@ -344,7 +347,7 @@ export async function startMockCequence(options: MockCequenceOptions = {}): Prom
     void handleAuth(req, res).catch((err) => {
       if (!res.headersSent) send(res, 500, JSON.stringify({ error: 'mock_error', error_description: String(err) }), 'application/json');
     });
-  });
+  }, { tls: options.tls });
 
   async function handleAuth(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const mode = take('auth');
@@ -445,7 +448,7 @@ export async function startMockCequence(options: MockCequenceOptions = {}): Prom
     void handleEdge(req, res).catch((err) => {
       if (!res.headersSent) send(res, 500, JSON.stringify({ error: String(err) }), 'application/json');
     });
-  });
+  }, { tls: options.tls });
 
   async function handleEdge(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const mode = take('edge');

@@ -150,12 +150,13 @@ export async function startEnvoyGateway(opts: EnvoyGatewayOptions): Promise<Envo
   const child = spawn(envoyBin().path, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exitPromise = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
+  child.on('exit', (code, signal) => {
     exited = { code, signal };
     live.delete(child);
     for (const w of [...waiters]) w();
-    resolve();
-  }));
+  });
+  // 'close' comes after 'exit' once stdout/stderr are drained: the last log lines (on_done) are read.
+  const exitPromise = new Promise<void>((resolve) => child.on('close', () => resolve()));
   child.on('error', (e) => gwLog('error', `envoy: ${e.message}`));
   for (const stream of [child.stderr!, child.stdout!]) {
     createInterface({ input: stream }).on('line', (line) => push(parseEnvoyLine(line)));

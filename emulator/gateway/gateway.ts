@@ -54,6 +54,11 @@ export interface Gateway {
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+// What Envoy's HTTP/1 codec and connection manager take out before the filter sees the headers
+// (Envoy 1.40, tests/conformance): the request keeps `trailer`; the upstream response keeps
+// `connection`, `transfer-encoding` and `trailer`, only `keep-alive` goes.
+const REQUEST_NOT_SHOWN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host']);
+const RESPONSE_NOT_SHOWN = new Set(['keep-alive']);
 
 function flat(pairs: Pairs): string[] {
   const out: string[] = [];
@@ -149,6 +154,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     let upReq: http.ClientRequest | null = null;
     let upRes: http.IncomingMessage | null = null;
+    let upstreamStartedAt = 0;
     let localReplied = false;
     let responseStarted = false;
     let finished = false;
@@ -167,8 +173,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         const get = (n: string) => headers.find(([k]) => k === n)?.[1];
         const path = get(':path') ?? '/';
         const fwd = path.startsWith(listenerBase) ? path.slice(listenerBase.length) || '/' : path;
-        const hdrs = flat(headers.filter(([k]) => !HOP_BY_HOP.has(k)));
-        hdrs.push('host', get(':authority') ?? upstream.host);
+        // Envoy's HTTP/1 codec writes Host first; its router adds the expected timeout last.
+        // A `trailer` header goes on (Node accepts it only without Content-Length).
+        const chunked = get('content-length') === undefined;
+        const hdrs = ['host', get(':authority') ?? upstream.host, ...flat(headers.filter(([k]) => !HOP_BY_HOP.has(k) || (k === 'trailer' && chunked)))];
+        if (routeTimeout > 0) hdrs.push('x-envoy-expected-rq-timeout-ms', String(routeTimeout));
+        upstreamStartedAt = Date.now();
         upReq = (upstreamIsHttps ? https : http).request({
           protocol: upstream.protocol,
           hostname: upstream.hostname,
@@ -192,16 +202,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       },
       requestTrailers(trailers) {
         if (!upReq || localReplied) return;
-        if (trailers.length) upReq.addTrailers(flat(trailers) as unknown as http.OutgoingHttpHeaders);
+        if (trailers.length) upReq.addTrailers(trailers.filter(([k]) => !k.startsWith(':')));
         endRequest();
       },
       responseHeaders(headers, eos) {
         if (res.headersSent || res.destroyed) return;
         responseStarted = true;
         const status = Number(headers.find(([k]) => k === ':status')?.[1] ?? 502);
-        const out = headers.filter(([k]) => !HOP_BY_HOP.has(k));
-        const hasTrailers = !!upRes && upRes.headers.trailer !== undefined;
-        if (hasTrailers) out.push(['trailer', String(upRes!.headers.trailer)]);
+        // `trailer` stays where it is when the upstream response is chunked (Node refuses it otherwise).
+        const chunked = !!upRes && upRes.headers['content-length'] === undefined;
+        const out = headers.filter(([k]) => !HOP_BY_HOP.has(k) || (k === 'trailer' && chunked));
         res.writeHead(status, flat(out) as unknown as http.OutgoingHttpHeaders);
         if (eos) res.end();
       },
@@ -216,7 +226,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       },
       responseTrailers(trailers) {
         if (res.destroyed) return;
-        if (trailers.length) res.addTrailers(flat(trailers) as unknown as http.OutgoingHttpHeaders);
+        if (trailers.length) res.addTrailers(trailers.filter(([k]) => !k.startsWith(':')));
         res.end();
       },
       localReply() {
@@ -286,20 +296,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const headers: Pairs = [[':status', String(ur.statusCode ?? 502)]];
       for (let i = 0; i < ur.rawHeaders.length; i += 2) {
         const k = ur.rawHeaders[i].toLowerCase();
-        if (!HOP_BY_HOP.has(k)) headers.push([k, ur.rawHeaders[i + 1]]);
+        if (!RESPONSE_NOT_SHOWN.has(k)) headers.push([k, ur.rawHeaders[i + 1]]);
       }
+      // Envoy's router adds the upstream's time to headers before the filters see them.
+      headers.push(['x-envoy-upstream-service-time', String(Date.now() - upstreamStartedAt)]);
       const cl = ur.headers['content-length'];
       const noBody = req.method === 'HEAD' || ur.statusCode === 204 || ur.statusCode === 304 || cl === '0';
-      const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : -1;
-      let received = 0;
       let eosSent = noBody;
       s.responseHeaders(headers, noBody);
+      // Envoy's HTTP/1 codec passes body data without end_of_stream, then (Content-Length reached or
+      // the last chunk) an empty end_of_stream chunk, or the trailers.
       ur.on('data', (c: Buffer) => {
         if (eosSent) return;
-        received += c.length;
-        const eos = expected >= 0 && received >= expected;
-        if (eos) eosSent = true;
-        s.responseData(c, eos);
+        s.responseData(c, false);
       });
       ur.on('end', () => {
         if (timer) clearTimeout(timer);
@@ -342,14 +351,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const k = req.rawHeaders[i].toLowerCase();
-      if (!HOP_BY_HOP.has(k)) reqHeaders.push([k, req.rawHeaders[i + 1]]);
+      if (!REQUEST_NOT_SHOWN.has(k)) reqHeaders.push([k, req.rawHeaders[i + 1]]);
     }
     reqHeaders.push(['x-forwarded-proto', 'http']);
     if (!req.headers['x-request-id']) reqHeaders.push(['x-request-id', randomUUID()]);
     const cl = req.headers['content-length'];
     const expected = cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : -1;
     const hasBody = expected > 0 || (expected < 0 && req.headers['transfer-encoding'] !== undefined);
-    let received = 0;
     let reqEos = !hasBody;
 
     res.on('finish', () => {
@@ -368,10 +376,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     s.requestHeaders(reqHeaders, reqEos);
     req.on('data', (c: Buffer) => {
       if (reqEos || localReplied || finished) return;
-      received += c.length;
-      const eos = expected >= 0 && received >= expected;
-      if (eos) reqEos = true;
-      s.requestData(c, eos);
+      s.requestData(c, false); // end_of_stream comes as an empty chunk at 'end', as in Envoy
+
     });
     req.on('end', () => {
       if (reqEos || localReplied || finished) return;

@@ -45,6 +45,14 @@ export function disallowedImports(module: WebAssembly.Module): string[] {
 
 const u32 = (v: number | bigint): number => Number(BigInt.asUintN(32, BigInt(v)));
 
+/** Envoy's HeaderMapImpl: pseudo headers (`:name`) stay before the others; the rest is appended. */
+function insertHeader(map: Pairs, key: string, value: string): void {
+  if (!key.startsWith(':')) { map.push([key, value]); return; }
+  let i = 0;
+  while (i < map.length && map[i][0].startsWith(':')) i++;
+  map.splice(i, 0, [key, value]);
+}
+
 export class WasmVm {
   instance!: WebAssembly.Instance;
   exports!: Record<string, any>;
@@ -451,7 +459,7 @@ export class WasmVm {
         if (!k || !v) return R.InvalidMemoryAccess;
         const map = vm.mutableMap(type);
         if (!map) return R.BadArgument;
-        map.push([k.toString('latin1').toLowerCase(), v.toString('latin1')]);
+        insertHeader(map, k.toString('latin1').toLowerCase(), v.toString('latin1'));
         return R.Ok;
       },
       proxy_replace_header_map_value(type: number, kp: number, ks: number, vp: number, vs: number) {
@@ -463,12 +471,9 @@ export class WasmVm {
         if (!map) return R.BadArgument;
         const key = k.toString('latin1').toLowerCase();
         const value = v.toString('latin1');
-        const first = map.findIndex(([n]) => n === key);
-        if (first < 0) map.push([key, value]);
-        else {
-          map[first] = [key, value];
-          for (let i = map.length - 1; i > first; i--) if (map[i][0] === key) map.splice(i, 1);
-        }
+        // Envoy HeaderMap::setCopy: remove every value, then add (the header moves to the end).
+        for (let i = map.length - 1; i >= 0; i--) if (map[i][0] === key) map.splice(i, 1);
+        insertHeader(map, key, value);
         return R.Ok;
       },
       proxy_remove_header_map_value(type: number, kp: number, ks: number) {

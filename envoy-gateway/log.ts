@@ -13,12 +13,15 @@ export interface EnvoyLogEntry {
   source: 'envoy' | 'gateway';
   /** Envoy's thread id. */
   thread?: number;
-  /** For wasm lines: plugin (the PolicyBinding name), root id and what the module logged, verbatim. */
+  /** For wasm lines: plugin (the PolicyBinding name; '' for a root context's line), root id and what
+   *  the module logged, verbatim. */
   wasm?: { plugin: string; rootId: string; text: string };
   time: Date;
 }
 
 const LINE = /^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]\[(\d+)\]\[(\w+)\]\[([^\]]+)\] \[([^\]]*)\] ([\s\S]*)$/;
+// proxy-wasm-cpp-host's prefixes: a stream context `<plugin> <root_id>[ <vm_id>]`, a root context
+// `<root_id>[ <vm_id>]` (no plugin name). The gateway sets no vm_id, so one word is a root context.
 const WASM = /^wasm log ([^\s:]+)(?: ([^\s:]+))?(?: [^\s:]+)?: ([\s\S]*)$/;
 
 export function parseEnvoyLine(line: string): EnvoyLogEntry {
@@ -30,7 +33,7 @@ export function parseEnvoyLine(line: string): EnvoyLogEntry {
   };
   if (m[4] === 'wasm') {
     const w = WASM.exec(m[6]);
-    if (w) entry.wasm = { plugin: w[1], rootId: w[2] ?? '', text: w[3] };
+    if (w) entry.wasm = w[2] === undefined ? { plugin: '', rootId: w[1], text: w[3] } : { plugin: w[1], rootId: w[2], text: w[3] };
   }
   return entry;
 }

@@ -1,5 +1,6 @@
 // Mock Cequence UAP for local runs, tests, the demo and benchmarks: an OAuth2 client-credentials
-// token endpoint and an Edge collector, each on its own port on 127.0.0.1.
+// token endpoint and an Edge collector, each on its own port on 127.0.0.1. The collector accepts only
+// Cequence's wire format (emulator/wire-format.ts) and answers 400 with the reason to anything else.
 //
 // Token endpoint: built on the `oauth2-mock-server` library (OAuth2Service + OAuth2Issuer, which sign
 // real RS256 JWTs and serve discovery/JWKS). The library alone cannot do everything this mock needs,
@@ -28,6 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
 import { LoopbackServer, headersOf, readBody, waitFor, type LoopbackTls } from './loopback-server.ts';
+import { batchProblem } from './wire-format.ts';
 
 export const DEFAULT_AUTH_PATH = '/auth/realms/cequence/protocol/openid-connect/token';
 export const DEFAULT_EDGE_PATH = '/api-transactions';
@@ -121,7 +123,10 @@ export interface Batch {
   time: number;
   headers: Record<string, string | string[]>;
   raw: Buffer;
-  json: unknown[];
+  /** The posted document, {"data": [...]}. */
+  json: unknown;
+  /** Its transactions (json.data). */
+  transactions: unknown[];
   /** The bearer token the batch came with (undefined when auth is disabled and none was sent). */
   token?: string;
 }
@@ -539,12 +544,16 @@ export async function startMockCequence(options: MockCequenceOptions = {}): Prom
     } catch (e) {
       return reject(400, `body is not JSON: ${(e as Error).message}`);
     }
-    if (!Array.isArray(json)) return reject(400, 'body is not a JSON array of transactions');
+    // Cequence's wire format only (emulator/wire-format.ts): {"data": [transactions]}, each transaction
+    // schema-valid with base64 headers and {length, data} bodies.
+    const problem = batchProblem(json);
+    if (problem) return reject(400, `not Cequence's batch format: ${problem}`);
+    const txns = (json as { data: unknown[] }).data;
     rec.outcome = 'accepted';
-    batches.push({ seq: ++batchSeq, time: now(), headers: rec.headers, raw: body, json, token });
-    for (const t of json) transactions.push(t);
+    batches.push({ seq: ++batchSeq, time: now(), headers: rec.headers, raw: body, json, transactions: txns, token });
+    for (const t of txns) transactions.push(t);
     bytes += body.length;
-    send(res, mode.opts.status ?? 200, JSON.stringify({ received: json.length }), 'application/json');
+    send(res, mode.opts.status ?? 200, JSON.stringify({ received: txns.length }), 'application/json');
   }
 
   // ---------------------------------------------------------------- mode switching

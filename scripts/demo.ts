@@ -6,6 +6,7 @@ import { startUpstream } from '../emulator/upstream.ts';
 import { startMockCequence } from '../emulator/mock-cequence.ts';
 import { startGateway } from '../emulator/gateway/index.ts';
 import { localDeploy } from '../emulator/local-deploy.ts';
+import { decodeBody, isTruncated, regularHeaders } from '../emulator/wire-format.ts';
 
 const CLIENT_ID = 'demo-client';
 const CLIENT_SECRET = 'demo-secret-never-logged';
@@ -69,16 +70,17 @@ async function main(): Promise<number> {
     console.log('\nGateway log, [cequence] lines:');
     for (const line of gateway.logs) if (line.includes('[cequence]')) console.log('  ' + line);
     console.log(`\nEdge received ${received.length} transaction(s) in ${cequence.batches.length} batch(es), ${cequence.tokenRequests.length} token request(s):`);
+    // Decoded from Cequence's wire format: headers name:base64, bodies {length, data} (emulator/wire-format.ts).
     for (const t of received) {
-      const rq = t.request ?? {}, rs = t.response ?? {};
+      const rq = t.request, rs = t.response;
       const side = (s: any) => {
-        const body = s.body ?? '';
-        const truncated = Object.entries(s.headers ?? {}).some(([k, v]) => k.toLowerCase() === 'cq-body-truncated' && String(v) === 'true') ||
-          (Array.isArray(s.headers) && s.headers.some((h: any) => String(h?.[0] ?? h?.name).toLowerCase() === 'cq-body-truncated'));
-        return `${String(body).length} chars${s['body-encoding'] ? ' ' + s['body-encoding'] : ''}${truncated ? ' (truncated)' : ''}`;
+        const bytes = decodeBody(s);
+        const text = bytes.toString('utf8');
+        const preview = Buffer.from(text, 'utf8').equals(bytes) ? JSON.stringify(text.length > 24 ? text.slice(0, 24) + '…' : text) : 'binary';
+        return `${bytes.length} B ${preview}${isTruncated(s) ? ' (truncated)' : ''}, ${regularHeaders(s).length} headers`;
       };
-      console.log(`  ${String(t['transaction-id']).padEnd(34)} ${String(rq['http-method']).padEnd(4)} ${String(rq['uri-query-fragment']).padEnd(28)} ` +
-        `status ${rs.status ?? rs['status-code'] ?? '?'}  request body ${side(rq)}  response body ${side(rs)}`);
+      console.log(`  ${String(t['transaction-id']).padEnd(33)} ${String(rq['http-method']).padEnd(4)} ${String(rq['uri-query-fragment']).padEnd(26)} ` +
+        `${rs['status-code']}  request ${side(rq)}; response ${side(rs)}`);
     }
     if (received.length !== expected) {
       console.error(`\nExpected ${expected} transactions at Edge, got ${received.length}.`);

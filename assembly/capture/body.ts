@@ -3,9 +3,8 @@
 // than what is left under the limit), fetches exactly that many, and hands them to `add`. Bytes beyond
 // the limit are only counted: they never enter the module.
 //
-// Chunks are kept as the host delivered them (no second copy into a contiguous buffer); the UTF-8
-// check runs incrementally as they arrive, and the serialiser walks the chunk list once.
-import { Utf8StreamValidator } from "./utf8";
+// Chunks are kept as the host delivered them (no second copy into a contiguous buffer); the serialiser
+// walks the chunk list once, base64-encoding as it goes (the wire format carries every body base64).
 
 /**
  * Bytes all streams of this VM may hold in captured bodies at once. Each stream is bounded by the body
@@ -36,7 +35,6 @@ export class BodyCapture {
   /** The host did not deliver bytes it announced: capture stopped there so the copy stays a true prefix. */
   gap: bool = false;
   readonly chunks: ArrayBuffer[] = [];
-  private readonly utf8: Utf8StreamValidator = new Utf8StreamValidator();
 
   constructor(limit: i32) {
     this.limit = limit < 0 ? 0 : limit;
@@ -79,7 +77,6 @@ export class BodyCapture {
       this.chunks.push(piece);
       this.captured += n;
       budgetLeft -= <i64>n;
-      this.utf8.feedBuffer(piece);
     }
     if (<u32>n < want) this.gap = true; // fewer bytes than the chunk announced
   }
@@ -87,11 +84,6 @@ export class BodyCapture {
   /** Some of the body was not captured (over the limit, or the host withheld bytes). */
   get truncated(): bool {
     return this.total > <u64>this.captured;
-  }
-
-  /** The captured bytes are well-formed UTF-8 (and end on a character boundary). */
-  get isUtf8(): bool {
-    return this.utf8.valid;
   }
 
   /** The captured bytes in one buffer (tests and tools; the serialiser walks `chunks` instead). */

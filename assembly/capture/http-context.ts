@@ -78,7 +78,6 @@ export class CaptureContext extends Context {
     }
     x.status = status;
     x.responseHeaders = pairs;
-    x.responseStartNs = nowNanos();
     x.responseBody = new BodyCapture(this.config.bodyLimit);
     if (end_of_stream) this.responseComplete = true;
     return FilterHeadersStatusValues.Continue;
@@ -108,7 +107,6 @@ export class CaptureContext extends Context {
     const complete = this.responseComplete;
     this.release();
     if (x == null || x.responseHeaders == null || !complete) return;
-    x.endNs = nowNanos();
     const id = txnIds().next();
     const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id));
     const root = this.root_context;

@@ -2,15 +2,12 @@
 //
 // Escaping (RFC 8259): '"' -> \"  '\' -> \\  0x08 \b  0x09 \t  0x0A \n  0x0D \r, every other byte
 // 0x00..0x1F (0x0C included: some parsers, assemblyscript-json among them, reject \f) and DEL (0x7F)
-// -> \u00XX (lowercase hex). Well-formed multi-byte UTF-8 is copied as
-// is. Input that is not well-formed UTF-8 can be written two ways, and the caller picks:
-//   - stringLossy: each maximal ill-formed subpart becomes the escape \ufffd (U+FFFD), so the output
-//     is always valid JSON; used for short protocol fields (method, path, host, names, addresses);
-//   - the caller checks validity first and carries the bytes base64 instead (bodies, header values),
-//     so that nothing is lost. See transaction.ts.
+// -> \u00XX (lowercase hex). Well-formed multi-byte UTF-8 is copied as is; each maximal ill-formed
+// subpart becomes the escape \ufffd (U+FFFD), so the output is always valid JSON. Only short protocol
+// fields (method, path, host, header names, addresses) come here: header values and bodies travel
+// base64 (transaction.ts), so nothing is lost.
 import { ByteBuffer } from "./byte-buffer";
 import { utf8SequenceAt } from "./utf8";
-import { Base64Stream } from "./base64";
 
 // For each byte < 0x80: 0 = copy as is, 1 = short escape (\" \\ \b \t \n \r), 2 = \u00XX.
 const ESCAPE_CLASS = memory.data<u8>([
@@ -116,27 +113,9 @@ export class JsonWriter {
     this.out.writeByte(0x22);
   }
 
-  /** A JSON string from bytes the caller has checked are well-formed UTF-8. */
-  stringValidUtf8(ptr: usize, len: i32): void {
-    this.beforeValue();
-    this.out.writeByte(0x22);
-    this.escapedValid(ptr, len);
-    this.out.writeByte(0x22);
-  }
-
-  /** A JSON string holding the base64 of `len` raw bytes. */
-  stringBase64(ptr: usize, len: i32): void {
-    this.beforeValue();
-    this.out.writeByte(0x22);
-    const s = new Base64Stream();
-    s.write(this.out, ptr, len);
-    s.finish(this.out);
-    this.out.writeByte(0x22);
-  }
-
   /**
    * Pieces of one string value written across several calls (a body held as chunks):
-   * openString(), then escapedValid / escapedLossy / a Base64Stream over `out`, then closeString().
+   * openString(), then escapedLossy / a Base64Stream over `out`, then closeString().
    */
   openString(): void {
     this.beforeValue();
@@ -169,57 +148,6 @@ export class JsonWriter {
   }
 
   // ---- string contents -------------------------------------------------------------------------------
-
-  /**
-   * Escaped contents (no quotes) of bytes known to be well-formed UTF-8. A first pass counts the
-   * escapes so the output is reserved once; runs of plain bytes are then block-copied and escapes
-   * written with plain stores (profiled: per-escape reserve/commit calls were most of the cost).
-   */
-  escapedValid(ptr: usize, len: i32): void {
-    let extra: i32 = 0;
-    for (let i: i32 = 0; i < len; i++) {
-      const b = <u32>load<u8>(ptr + <usize>i);
-      if (b < 0x80) {
-        const c = <i32>load<u8>(ESCAPE_CLASS + b);
-        if (c != 0) extra += c == 1 ? 1 : 5;
-      }
-    }
-    const out = this.out;
-    const dst = out.reserve(len + extra);
-    if (extra == 0) {
-      memory.copy(dst, ptr, <usize>len);
-      out.commit(len);
-      return;
-    }
-    let p = dst;
-    let run: i32 = 0; // start of the pending run of bytes copied verbatim
-    for (let i: i32 = 0; i < len; i++) {
-      const b = <u32>load<u8>(ptr + <usize>i);
-      if (b >= 0x80) continue;
-      const c = load<u8>(ESCAPE_CLASS + b);
-      if (c == 0) continue;
-      const n = i - run;
-      memory.copy(p, ptr + <usize>run, <usize>n);
-      p += <usize>n;
-      store<u8>(p, 0x5c);
-      if (c == 1) {
-        store<u8>(p, shortEscape(b), 1);
-        p += 2;
-      } else {
-        store<u8>(p, 0x75, 1);
-        store<u8>(p, 0x30, 2);
-        store<u8>(p, 0x30, 3);
-        store<u8>(p, load<u8>(HEX + (b >> 4)), 4);
-        store<u8>(p, load<u8>(HEX + (b & 15)), 5);
-        p += 6;
-      }
-      run = i + 1;
-    }
-    const n = len - run;
-    memory.copy(p, ptr + <usize>run, <usize>n);
-    p += <usize>n;
-    out.commit(<i32>(p - dst));
-  }
 
   /** Escaped contents (no quotes) of arbitrary bytes: ill-formed UTF-8 becomes \ufffd. */
   escapedLossy(ptr: usize, len: i32): void {

@@ -1,54 +1,55 @@
-// THE transaction format: the one module that decides what a captured API call looks like on the wire.
-// schema/transaction.schema.json documents the same format (and tests hold the two together). Pure: it
-// works on bytes the HTTP context collected and never calls the host.
+// THE transaction format: the one module that decides what a captured API call looks like on the wire,
+// in Cequence's own format (README "Wire format"; schema/transaction.schema.json holds the same format
+// and tests hold the two together). Pure: it works on bytes the HTTP context collected, never the host.
 //
 // {
-//   "timestamp": "1732230000",                 request start, Unix epoch seconds, as a string
-//   "version": "1.0",                          format version
+//   "timestamp": "1732230000.123",            request start, Unix epoch seconds with milliseconds
+//   "version": "1.0",                          format version (Cequence's article: default 1.0)
 //   "transaction-id": "<32 lowercase hex>",
 //   "request": {
 //     "client-ip": "203.0.113.7",              IP of source.address (the downstream peer as Envoy sees it)
 //     "http-scheme": "https",                  :scheme (omitted when absent)
-//     "http-version": "HTTP/1.1",              request.protocol property (omitted when absent)
+//     "http-version": "1.1",                   request.protocol without "HTTP/" (omitted when absent)
 //     "http-method": "GET",                    :method
 //     "uri-query-fragment": "/p?q=1",          :path exactly as received (query included)
 //     "host": "api.example.com",               :authority, else the host header (omitted when neither)
 //     "connection": { "connection-ip", "connection-port", "server-ip", "server-port" },
 //                                              source/destination address and port (ports omitted when unknown)
-//     "headers": [ {"name": "accept", "value": "*/*"}, ... ],
-//     "body": "...", "body-encoding": "utf8" | "base64", "body-size": 40960
+//     "headers": [ "accept:Ki8q", ... ],       "<name>:<base64 of the value>", one entry per value
+//     "body": { "length": 12, "data": "<base64 of the bytes carried>" }
 //   },
-//   "response": { "status": 200, "headers": [...], "body": "...", "body-encoding": ..., "body-size": ... },
+//   "response": { "status-code": "200", "headers": [...], "body": {...} },
 //   "txn-meta-data": {
 //     "source_info": { "version": "<policy version>", "type": "mulesoft-flex-gateway",
-//                      "pool_id": "<API instance: plugin_name>", "instance_id": "<gateway: node.id>" },
-//     "timing": { "request-start-ms", "response-start-ms", "end-ms", "duration-ms" }   epoch milliseconds
+//                      "pool_id": "<API instance: plugin_name>", "instance_id": "<gateway: node.id>" }
 //   }
 // }
 //
-// Headers: every regular header in the order the gateway holds them; a header with several values
-// appears once per value (repeated entries). Pseudo-headers (:method, :path, :authority, :scheme,
-// :status) are not listed: they are the dedicated fields above. A header value that is not
-// well-formed UTF-8 is carried base64 and that entry gets "value-encoding": "base64"; header names,
-// method, path, host and addresses are written with each ill-formed UTF-8 subpart replaced by \ufffd.
-// Bodies: the captured bytes (at most the body limit) as text when they are well-formed UTF-8, else
-// base64 ("body-encoding" says which; a cut that splits a multi-byte character makes the prefix
-// ill-formed, so it travels base64: exactness first). "body-size" is the number of bytes that passed,
-// captured or not. A body cut short adds {"name": "cq-body-truncated", "value": "true"} as the last
-// entry of that side's headers.
+// Headers: every regular header in the order the gateway holds them. Pseudo-headers (:method, :path,
+// :authority, :scheme, :status) are the dedicated fields above. Values and bodies are base64 whatever
+// their bytes, so nothing is lost and nothing but names, method, path, host and addresses needs JSON
+// escaping (those are written with each ill-formed UTF-8 subpart replaced by \ufffd). `transaction-depth`
+// is omitted: no host gives a connection's request count (Envoy has no such attribute). A body cut short
+// adds "cq-body-truncated:dHJ1ZQ==" (base64 of "true") as the last entry of that side's headers, and its
+// "length" counts the bytes carried.
 import { JsonWriter } from "./json-writer";
 import { Base64Stream } from "./base64";
 import { BodyCapture } from "./body";
 import { HeaderPairs, Slice } from "./header-pairs";
-import { isValidUtf8 } from "./utf8";
 import { splitHostPort } from "./address";
+import { POLICY_VERSION } from "../version";
 
 export const FORMAT_VERSION = "1.0";
 /** source_info.type: the product type. */
 export const PRODUCT_TYPE = "mulesoft-flex-gateway";
-/** source_info.version: the policy's version (one place; the client's User-Agent may use it too). */
-export const POLICY_VERSION = "1.0.0";
-export const TRUNCATED_HEADER = "cq-body-truncated";
+/** The header entry marking a side whose body was cut: cq-body-truncated, value base64("true"). */
+export const TRUNCATED_ENTRY = "cq-body-truncated:dHJ1ZQ==";
+
+// Fragments joined once at start-up, not per transaction.
+const TRUNCATED_ONLY = "\"" + TRUNCATED_ENTRY + "\"";
+const TRUNCATED_AFTER = ",\"" + TRUNCATED_ENTRY + "\"";
+const AFTER_TIMESTAMP = "\",\"version\":\"" + FORMAT_VERSION + "\",\"transaction-id\":";
+const SOURCE_INFO_OPEN = "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":";
 
 export class SourceInfo {
   constructor(public poolId: string = "", public instanceId: string = "") {}
@@ -69,9 +70,8 @@ export class CapturedExchange {
   sourcePort: i32 = -1;
   destinationPort: i32 = -1;
   status: i32 = 0;
+  /** When on_request_headers ran (the transaction's timestamp). */
   requestStartNs: u64 = 0;
-  responseStartNs: u64 = 0;
-  endNs: u64 = 0;
 }
 
 /** The request's pseudo-header values, found in one pass over the pairs. */
@@ -103,15 +103,16 @@ export function readRequestLine(pairs: HeaderPairs): RequestLine {
 }
 
 function estimateSize(x: CapturedExchange): i32 {
+  // Base64 is 4/3 of its input; headers also add a name and punctuation per entry.
   let n: i32 = 1024;
   const rh = x.requestHeaders;
-  if (rh != null) n += rh.byteLength + (rh.byteLength >> 2);
+  if (rh != null) n += rh.byteLength + (rh.byteLength >> 1);
   const sh = x.responseHeaders;
-  if (sh != null) n += sh.byteLength + (sh.byteLength >> 2);
+  if (sh != null) n += sh.byteLength + (sh.byteLength >> 1);
   const rb = x.requestBody;
-  if (rb != null) n += rb.captured + (rb.captured >> 1);
+  if (rb != null) n += rb.captured + (rb.captured / 3) + 4;
   const sb = x.responseBody;
-  if (sb != null) n += sb.captured + (sb.captured >> 1);
+  if (sb != null) n += sb.captured + (sb.captured / 3) + 4;
   return n;
 }
 
@@ -128,54 +129,44 @@ function writeSliceOrEmpty(w: JsonWriter, s: Slice): void {
   else raw(w, "\"\"");
 }
 
-function writeHeaders(w: JsonWriter, pairs: HeaderPairs, truncated: bool): void {
+/** ["name:base64(value)", ...]: one entry per regular header value, then the truncation entry if cut. */
+function writeHeaders(w: JsonWriter, pairs: HeaderPairs, truncated: bool, b64: Base64Stream): void {
+  const out = w.out;
   raw(w, "[");
   let first = true;
   pairs.rewind();
   while (pairs.next()) {
     if (pairs.isPseudo) continue;
-    raw(w, first ? "{\"name\":" : ",{\"name\":");
+    raw(w, first ? "\"" : ",\"");
     first = false;
-    w.stringLossy(pairs.namePtr, pairs.nameLen);
-    raw(w, ",\"value\":");
-    if (isValidUtf8(pairs.valuePtr, <usize>pairs.valueLen)) {
-      w.stringValidUtf8(pairs.valuePtr, pairs.valueLen);
-      raw(w, "}");
-    } else {
-      w.stringBase64(pairs.valuePtr, pairs.valueLen);
-      raw(w, ",\"value-encoding\":\"base64\"}");
-    }
+    w.escapedLossy(pairs.namePtr, pairs.nameLen);
+    out.writeByte(0x3a); // ':'
+    b64.write(out, pairs.valuePtr, pairs.valueLen);
+    b64.finish(out);
+    out.writeByte(0x22);
   }
   pairs.rewind();
-  if (truncated) raw(w, first ? "{\"name\":\"cq-body-truncated\",\"value\":\"true\"}" : ",{\"name\":\"cq-body-truncated\",\"value\":\"true\"}");
+  if (truncated) raw(w, first ? TRUNCATED_ONLY : TRUNCATED_AFTER);
   raw(w, "]");
 }
 
-/** ,"body":"…","body-encoding":"…","body-size":N */
-function writeBody(w: JsonWriter, body: BodyCapture | null): void {
-  raw(w, ",\"body\":\"");
-  let text = true;
-  let size: u64 = 0;
-  if (body != null) {
-    size = body.total;
-    const chunks = body.chunks;
-    if (body.isUtf8) {
-      for (let i = 0; i < chunks.length; i++) {
-        const c = unchecked(chunks[i]);
-        w.escapedValid(changetype<usize>(c), c.byteLength);
-      }
-    } else {
-      text = false;
-      const b64 = new Base64Stream();
-      for (let i = 0; i < chunks.length; i++) {
-        const c = unchecked(chunks[i]);
-        b64.write(w.out, changetype<usize>(c), c.byteLength);
-      }
-      b64.finish(w.out);
-    }
+/** ,"body":{"length":N,"data":"<base64>"}: N is the number of bytes carried. */
+function writeBody(w: JsonWriter, body: BodyCapture | null, b64: Base64Stream): void {
+  const out = w.out;
+  raw(w, ",\"body\":{\"length\":");
+  if (body == null) {
+    raw(w, "0,\"data\":\"\"}");
+    return;
   }
-  raw(w, text ? "\",\"body-encoding\":\"utf8\",\"body-size\":" : "\",\"body-encoding\":\"base64\",\"body-size\":");
-  w.out.writeU64(size);
+  out.writeI64(body.captured);
+  raw(w, ",\"data\":\"");
+  const chunks = body.chunks;
+  for (let i = 0; i < chunks.length; i++) {
+    const c = unchecked(chunks[i]);
+    b64.write(out, changetype<usize>(c), c.byteLength);
+  }
+  b64.finish(out);
+  raw(w, "\"}");
 }
 
 function isTruncated(body: BodyCapture | null): bool {
@@ -194,16 +185,41 @@ function writeIp(w: JsonWriter, addr: ArrayBuffer | null): i32 {
   return hp.port;
 }
 
+/** "HTTP/1.1" -> "1.1", "HTTP/2" -> "2" (Envoy's request.protocol); anything else as it is. */
+function writeHttpVersion(w: JsonWriter, proto: ArrayBuffer): void {
+  const p = changetype<usize>(proto);
+  let n = proto.byteLength;
+  let start: usize = 0;
+  if (n > 5 && load<u8>(p) == 0x48 && load<u8>(p, 1) == 0x54 && load<u8>(p, 2) == 0x54 && load<u8>(p, 3) == 0x50 && load<u8>(p, 4) == 0x2f) {
+    start = 5; // "HTTP/"
+    n -= 5;
+  }
+  w.stringLossy(p + start, n);
+}
+
+/** Unix epoch seconds with three decimals of milliseconds, e.g. 1732230000.123. */
+function writeEpochMillis(w: JsonWriter, ns: u64): void {
+  const ms = ns / 1000000;
+  const out = w.out;
+  out.writeU64(ms / 1000);
+  const frac = <u32>(ms % 1000);
+  out.writeByte(0x2e);
+  out.writeByte(<u8>(0x30 + frac / 100));
+  out.writeByte(<u8>(0x30 + (frac / 10) % 10));
+  out.writeByte(<u8>(0x30 + frac % 10));
+}
+
 /** Serialises one transaction to the UTF-8 bytes of one JSON object. */
 export function serializeTransaction(x: CapturedExchange, id: string, src: SourceInfo): ArrayBuffer {
   const w = new JsonWriter(estimateSize(x));
   const out = w.out;
+  const b64 = new Base64Stream();
   const reqPairs = new HeaderPairs(x.requestHeaders);
   const line = readRequestLine(reqPairs);
 
   raw(w, "{\"timestamp\":\"");
-  out.writeU64(x.requestStartNs / 1000000000);
-  raw(w, "\",\"version\":\"" + FORMAT_VERSION + "\",\"transaction-id\":");
+  writeEpochMillis(w, x.requestStartNs);
+  raw(w, AFTER_TIMESTAMP);
   w.string(id);
 
   // request
@@ -216,7 +232,7 @@ export function serializeTransaction(x: CapturedExchange, id: string, src: Sourc
   const proto = x.protocol;
   if (proto != null && proto.byteLength > 0) {
     raw(w, ",\"http-version\":");
-    w.stringLossy(changetype<usize>(proto), proto.byteLength);
+    writeHttpVersion(w, proto);
   }
   raw(w, ",\"http-method\":");
   writeSliceOrEmpty(w, line.method);
@@ -242,29 +258,21 @@ export function serializeTransaction(x: CapturedExchange, id: string, src: Sourc
     out.writeI64(sport);
   }
   raw(w, "},\"headers\":");
-  writeHeaders(w, reqPairs, isTruncated(x.requestBody));
-  writeBody(w, x.requestBody);
+  writeHeaders(w, reqPairs, isTruncated(x.requestBody), b64);
+  writeBody(w, x.requestBody, b64);
 
   // response
-  raw(w, "},\"response\":{\"status\":");
+  raw(w, "},\"response\":{\"status-code\":\"");
   out.writeI64(x.status);
-  raw(w, ",\"headers\":");
-  writeHeaders(w, new HeaderPairs(x.responseHeaders), isTruncated(x.responseBody));
-  writeBody(w, x.responseBody);
+  raw(w, "\",\"headers\":");
+  writeHeaders(w, new HeaderPairs(x.responseHeaders), isTruncated(x.responseBody), b64);
+  writeBody(w, x.responseBody, b64);
 
   // txn-meta-data
-  raw(w, "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":");
+  raw(w, SOURCE_INFO_OPEN);
   w.string(src.poolId);
   raw(w, ",\"instance_id\":");
   w.string(src.instanceId);
-  raw(w, "},\"timing\":{\"request-start-ms\":");
-  out.writeU64(x.requestStartNs / 1000000);
-  raw(w, ",\"response-start-ms\":");
-  out.writeU64(x.responseStartNs / 1000000);
-  raw(w, ",\"end-ms\":");
-  out.writeU64(x.endNs / 1000000);
-  raw(w, ",\"duration-ms\":");
-  out.writeU64(x.endNs > x.requestStartNs ? (x.endNs - x.requestStartNs) / 1000000 : 0);
   raw(w, "}}}");
   return w.toArrayBuffer();
 }

@@ -1,14 +1,18 @@
-// Batch assembly: the transactions at the front of the queue joined into one JSON array,
-// "[" + t1 + "," + t2 + ... + "]", as a single buffer. Pure.
+// Batch assembly: the transactions at the front of the queue joined into Cequence's batch document,
+// {"data":[t1,t2,...]} (what Cequence's own client posts to /api-transactions), as one buffer. Pure.
 //
 // A batch holds at most `maxTransactions`, and its JSON at most `maxBytes` bytes, except that a single
 // transaction larger than `maxBytes` travels alone (it is never split and never blocks the queue).
 import { TxQueue } from "./queue";
 
-/** Size of the JSON array holding transactions whose sizes add up to `txBytes`. */
+const OPEN = "{\"data\":["; // then the transactions, comma-separated, then "]}"
+const OPEN_BYTES: i64 = 9;
+const CLOSE_BYTES: i64 = 2;
+
+/** Size of the batch document holding transactions whose sizes add up to `txBytes`. */
 export function batchBodyBytes(count: i32, txBytes: i64): i64 {
-  if (count <= 0) return 2;
-  return txBytes + <i64>count + 1; // brackets and count-1 commas
+  if (count <= 0) return OPEN_BYTES + CLOSE_BYTES;
+  return OPEN_BYTES + txBytes + <i64>(count - 1) + CLOSE_BYTES; // count-1 commas
 }
 
 /** How many transactions from the front of the queue go into the next batch (0 only when the queue is empty). */
@@ -32,7 +36,7 @@ export function fullBatchReady(queue: TxQueue, maxTransactions: i32, maxBytes: i
   return n > 0 && (n >= maxTransactions || n < queue.count);
 }
 
-/** The JSON array of the first `count` queued transactions (the queue is not changed). */
+/** The batch document of the first `count` queued transactions (the queue is not changed). */
 export function assembleFromQueue(queue: TxQueue, count: i32): ArrayBuffer {
   if (count > queue.count) count = queue.count;
   const parts = new Array<ArrayBuffer>(count < 0 ? 0 : count);
@@ -40,15 +44,14 @@ export function assembleFromQueue(queue: TxQueue, count: i32): ArrayBuffer {
   return assembleBatch(parts);
 }
 
-/** The JSON array of the given transactions (for callers holding them outside a queue). */
+/** The batch document of the given transactions (for callers holding them outside a queue). */
 export function assembleBatch(parts: ArrayBuffer[]): ArrayBuffer {
   let txBytes: i64 = 0;
   for (let i = 0; i < parts.length; i++) txBytes += <i64>parts[i].byteLength;
   const out = new ArrayBuffer(<i32>batchBodyBytes(parts.length, txBytes));
   const base = changetype<usize>(out);
-  let pos: usize = 0;
-  store<u8>(base + pos, 0x5b);
-  pos++;
+  for (let i = 0; i < <i32>OPEN_BYTES; i++) store<u8>(base + <usize>i, <u8>OPEN.charCodeAt(i));
+  let pos = <usize>OPEN_BYTES;
   for (let i = 0; i < parts.length; i++) {
     if (i > 0) {
       store<u8>(base + pos, 0x2c);
@@ -58,6 +61,7 @@ export function assembleBatch(parts: ArrayBuffer[]): ArrayBuffer {
     memory.copy(base + pos, changetype<usize>(parts[i]), len);
     pos += len;
   }
-  store<u8>(base + pos, 0x5d);
+  store<u8>(base + pos, 0x5d); // ]
+  store<u8>(base + pos + 1, 0x7d); // }
   return out;
 }

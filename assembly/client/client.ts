@@ -13,7 +13,7 @@
 // keep using their still-valid token, or wait, and pick the new token up from shared data. After a
 // failure the holder extends the lease to the end of its backoff, so all workers back off together.
 // If the host has no shared data, each worker falls back to its own token.
-import { POLICY_VERSION } from "../capture/transaction";
+import { POLICY_VERSION } from "../version";
 import { RootContext, WasmResultValues } from "@solo-io/proxy-runtime/assembly";
 import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";

@@ -1,8 +1,9 @@
 import { JSON } from "assemblyscript-json/assembly";
 import {
   CapturedExchange, SourceInfo, serializeTransaction, readRequestLine,
-  FORMAT_VERSION, PRODUCT_TYPE, POLICY_VERSION,
+  FORMAT_VERSION, PRODUCT_TYPE,
 } from "../../assembly/capture/transaction";
+import { POLICY_VERSION } from "../../assembly/version";
 import { HeaderPairs, encodePairs, encodePairsBytes } from "../../assembly/capture/header-pairs";
 import { splitHostPort, portFromInt64, parsePort } from "../../assembly/capture/address";
 import { BodyCapture } from "../../assembly/capture/body";
@@ -38,8 +39,6 @@ function exchange(reqBody: ArrayBuffer, respBody: ArrayBuffer, limit: i32): Capt
   x.protocol = utf8("HTTP/1.1");
   x.status = 201;
   x.requestStartNs = 1732230000123456789;
-  x.responseStartNs = 1732230000223456789;
-  x.endNs = 1732230000323456789;
   return x;
 }
 
@@ -67,33 +66,57 @@ function obj(o: JSON.Obj, key: string): JSON.Obj {
   return v!;
 }
 
-function headerList(side: JSON.Obj): JSON.Obj[] {
+/** The side's headers: each entry a string "<name>:<base64 of the value>". */
+function headerList(side: JSON.Obj): string[] {
   const a = side.getArr("headers");
   expect(a != null).toBe(true, "missing headers");
   const vals = a!.valueOf();
-  const out = new Array<JSON.Obj>();
-  for (let i = 0; i < vals.length; i++) out.push(<JSON.Obj>vals[i]);
+  const out = new Array<string>();
+  for (let i = 0; i < vals.length; i++) {
+    expect(vals[i].isString).toBe(true, "header entry is not a string");
+    out.push((<JSON.Str>vals[i]).valueOf());
+  }
   return out;
 }
 
+function b64(bytes: ArrayBuffer): string {
+  return base64Encode(Uint8Array.wrap(bytes));
+}
+
+/** The wire entry of one header: name, ':', base64 of the value. */
+function entry(name: string, value: string): string {
+  return name + ":" + b64(utf8(value));
+}
+
+/** The base64 values of every entry named `name`. */
 function headerValues(side: JSON.Obj, name: string): string[] {
   const hs = headerList(side);
   const out = new Array<string>();
-  for (let i = 0; i < hs.length; i++) if (str(hs[i], "name") == name) out.push(str(hs[i], "value"));
+  for (let i = 0; i < hs.length; i++) if (hs[i].startsWith(name + ":")) out.push(hs[i].substr(name.length + 1));
   return out;
 }
+
+function expectBody(side: JSON.Obj, bytes: ArrayBuffer): void {
+  const body = obj(side, "body");
+  expect(body.keys.length).toBe(2, "body is exactly {length, data}");
+  expect(int(body, "length")).toBe(bytes.byteLength);
+  expect(str(body, "data")).toBe(b64(bytes));
+}
+
+const TRUNCATED = "cq-body-truncated:dHJ1ZQ==";
 
 describe("transaction: top level and request fields", () => {
   it("has the Cequence top-level fields", () => {
     const t = parse(serializeTransaction(exchange(utf8("{\"a\":1}"), utf8("{\"ok\":true}"), 32768), "0123456789abcdef0123456789abcdef", new SourceInfo("api-1", "gw-1")));
-    expect(str(t, "timestamp")).toBe("1732230000");
+    expect(t.keys.length).toBe(6);
+    expect(str(t, "timestamp")).toBe("1732230000.123");
     expect(str(t, "version")).toBe(FORMAT_VERSION);
     expect(FORMAT_VERSION).toBe("1.0");
     expect(str(t, "transaction-id")).toBe("0123456789abcdef0123456789abcdef");
     const r = obj(t, "request");
     expect(str(r, "client-ip")).toBe("203.0.113.7");
     expect(str(r, "http-scheme")).toBe("https");
-    expect(str(r, "http-version")).toBe("HTTP/1.1");
+    expect(str(r, "http-version")).toBe("1.1");
     expect(str(r, "http-method")).toBe("POST");
     expect(str(r, "uri-query-fragment")).toBe("/v1/items?id=7&q=a%20b");
     expect(str(r, "host")).toBe("api.example.com");
@@ -102,38 +125,61 @@ describe("transaction: top level and request fields", () => {
     expect(int(c, "connection-port")).toBe(51234);
     expect(str(c, "server-ip")).toBe("2001:db8::1");
     expect(int(c, "server-port")).toBe(8081);
+    expect(c.has("transaction-depth")).toBe(false);
     const m = obj(t, "txn-meta-data");
+    expect(m.keys.length).toBe(1);
     const s = obj(m, "source_info");
     expect(str(s, "version")).toBe(POLICY_VERSION);
     expect(str(s, "type")).toBe(PRODUCT_TYPE);
     expect(str(s, "pool_id")).toBe("api-1");
     expect(str(s, "instance_id")).toBe("gw-1");
-    const tm = obj(m, "timing");
-    expect(int(tm, "request-start-ms")).toBe(1732230000123);
-    expect(int(tm, "response-start-ms")).toBe(1732230000223);
-    expect(int(tm, "end-ms")).toBe(1732230000323);
-    expect(int(tm, "duration-ms")).toBe(200);
+    const resp = obj(t, "response");
+    expect(resp.keys.length).toBe(3);
+    expect(str(resp, "status-code")).toBe("201");
   });
 
-  it("lists regular headers in order, repeated names as repeated entries, pseudo-headers left out", () => {
+  it("writes the timestamp with three decimals, zeros kept", () => {
+    const x = exchange(utf8(""), utf8(""), 10);
+    x.requestStartNs = 1732230000005000000;
+    expect(str(parse(serializeTransaction(x, "id", new SourceInfo())), "timestamp")).toBe("1732230000.005");
+    x.requestStartNs = 1732230000999999999;
+    expect(str(parse(serializeTransaction(x, "id", new SourceInfo())), "timestamp")).toBe("1732230000.999");
+  });
+
+  it("writes http-version without HTTP/ for every protocol Envoy reports", () => {
+    const protos = ["HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/3", "SPDY"];
+    const want = ["1.0", "1.1", "2", "3", "SPDY"];
+    for (let i = 0; i < protos.length; i++) {
+      const x = exchange(utf8(""), utf8(""), 10);
+      x.protocol = utf8(protos[i]);
+      expect(str(obj(parse(serializeTransaction(x, "id", new SourceInfo())), "request"), "http-version")).toBe(want[i]);
+    }
+  });
+
+  it("lists regular headers in order as name:base64 entries, one per value, pseudo-headers left out", () => {
     const t = parse(serializeTransaction(exchange(utf8(""), utf8(""), 32768), "id", new SourceInfo()));
     const r = obj(t, "request");
     const hs = headerList(r);
     expect(hs.length).toBe(5);
-    expect(str(hs[0], "name")).toBe("accept");
-    expect(str(hs[1], "name")).toBe("x-multi");
-    expect(str(hs[1], "value")).toBe("one");
-    expect(str(hs[2], "name")).toBe("x-multi");
-    expect(str(hs[2], "value")).toBe("two");
-    expect(str(hs[4], "value")).toBe("say \"hi\"\\ now");
-    for (let i = 0; i < hs.length; i++) expect(str(hs[i], "name").startsWith(":")).toBe(false);
+    expect(hs[0]).toBe(entry("accept", "*/*"));
+    expect(hs[1]).toBe(entry("x-multi", "one"));
+    expect(hs[2]).toBe(entry("x-multi", "two"));
+    expect(hs[3]).toBe(entry("content-type", "application/json"));
+    expect(hs[4]).toBe(entry("x-quote", "say \"hi\"\\ now"));
+    for (let i = 0; i < hs.length; i++) expect(hs[i].startsWith(":")).toBe(false);
     const resp = obj(t, "response");
-    expect(int(resp, "status")).toBe(201);
-    const cookies = headerValues(resp, "set-cookie");
-    expect(cookies.length).toBe(2);
-    expect(cookies[0]).toBe("a=1");
-    expect(cookies[1]).toBe("b=2");
-    expect(headerValues(resp, ":status").length).toBe(0);
+    const rh = headerList(resp);
+    expect(rh.length).toBe(3);
+    expect(rh[1]).toBe(entry("set-cookie", "a=1"));
+    expect(rh[2]).toBe(entry("set-cookie", "b=2"));
+  });
+
+  it("writes an empty header value as name: with nothing after", () => {
+    const x = exchange(utf8(""), utf8(""), 10);
+    x.requestHeaders = encodePairs([":method", ":path", "x-empty"], ["GET", "/", ""]);
+    const hs = headerList(obj(parse(serializeTransaction(x, "id", new SourceInfo())), "request"));
+    expect(hs.length).toBe(1);
+    expect(hs[0]).toBe("x-empty:");
   });
 
   it("falls back to the host header, and to the port properties", () => {
@@ -158,40 +204,31 @@ describe("transaction: top level and request fields", () => {
 });
 
 describe("transaction: bodies", () => {
-  it("carries a UTF-8 body as text with its size, not truncated", () => {
+  it("carries a text body as {length, data} with data the base64 of its bytes", () => {
     const reqText = "{\"name\":\"Zoë\",\"note\":\"line1\\nline2\",\"ctl\":\"\u0001\"}";
     const t = parse(serializeTransaction(exchange(utf8(reqText), utf8("é"), 32768), "id", new SourceInfo()));
     const r = obj(t, "request");
-    expect(str(r, "body")).toBe(reqText);
-    expect(str(r, "body-encoding")).toBe("utf8");
-    expect(int(r, "body-size")).toBe(utf8(reqText).byteLength);
+    expectBody(r, utf8(reqText));
     expect(headerValues(r, "cq-body-truncated").length).toBe(0);
-    const s = obj(t, "response");
-    expect(str(s, "body")).toBe("é");
-    expect(int(s, "body-size")).toBe(2);
+    expectBody(obj(t, "response"), utf8("é"));
   });
 
-  it("carries a binary body base64 and says so", () => {
+  it("carries a binary body the same way", () => {
     const bin = bytesOf([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]);
     const t = parse(serializeTransaction(exchange(utf8("x"), bin, 32768), "id", new SourceInfo()));
-    const s = obj(t, "response");
-    expect(str(s, "body-encoding")).toBe("base64");
-    expect(str(s, "body")).toBe(base64Encode(Uint8Array.wrap(bin)));
-    expect(int(s, "body-size")).toBe(11);
+    expectBody(obj(t, "response"), bin);
   });
 
-  it("cuts at the limit and adds cq-body-truncated: true to that side only", () => {
+  it("cuts at the limit, length counts the bytes carried, and cq-body-truncated:dHJ1ZQ== ends that side's headers only", () => {
     const big = new ArrayBuffer(100);
     for (let i = 0; i < 100; i++) store<u8>(changetype<usize>(big) + <usize>i, <u8>(0x41 + (i % 26)));
     const t = parse(serializeTransaction(exchange(big, utf8("short"), 64), "id", new SourceInfo()));
     const r = obj(t, "request");
-    expect(str(r, "body")).toBe(String.UTF8.decode(slice(big, 0, 64)));
-    expect(int(r, "body-size")).toBe(100);
-    const tv = headerValues(r, "cq-body-truncated");
-    expect(tv.length).toBe(1);
-    expect(tv[0]).toBe("true");
+    expectBody(r, slice(big, 0, 64));
     const hs = headerList(r);
-    expect(str(hs[hs.length - 1], "name")).toBe("cq-body-truncated");
+    expect(hs[hs.length - 1]).toBe(TRUNCATED);
+    expect(TRUNCATED).toBe("cq-body-truncated:" + b64(utf8("true")));
+    expect(headerValues(r, "cq-body-truncated").length).toBe(1);
     expect(headerValues(obj(t, "response"), "cq-body-truncated").length).toBe(0);
   });
 
@@ -199,42 +236,43 @@ describe("transaction: bodies", () => {
     const at = parse(serializeTransaction(exchange(utf8("abcd"), utf8("abcde"), 4), "id", new SourceInfo()));
     expect(headerValues(obj(at, "request"), "cq-body-truncated").length).toBe(0);
     expect(headerValues(obj(at, "response"), "cq-body-truncated").length).toBe(1);
-    expect(str(obj(at, "response"), "body")).toBe("abcd");
+    expectBody(obj(at, "response"), utf8("abcd"));
   });
 
-  it("sends a prefix cut inside a character base64 (exact bytes)", () => {
+  it("keeps a prefix cut inside a character exact", () => {
     const t = parse(serializeTransaction(exchange(utf8("€€"), utf8(""), 4), "id", new SourceInfo()));
-    const r = obj(t, "request");
-    expect(str(r, "body-encoding")).toBe("base64");
-    expect(str(r, "body")).toBe(base64Encode(Uint8Array.wrap(slice(utf8("€€"), 0, 4))));
+    expectBody(obj(t, "request"), slice(utf8("€€"), 0, 4));
   });
 
-  it("writes empty bodies as empty text", () => {
+  it("writes an absent or empty body as {length: 0, data: \"\"}", () => {
     const x = exchange(utf8(""), utf8(""), 10);
     x.requestBody = null;
     const t = parse(serializeTransaction(x, "id", new SourceInfo()));
+    expectBody(obj(t, "request"), new ArrayBuffer(0));
+    expectBody(obj(t, "response"), new ArrayBuffer(0));
+  });
+
+  it("marks a side whose limit is 0 as truncated when bytes passed", () => {
+    const t = parse(serializeTransaction(exchange(utf8("abc"), utf8(""), 0), "id", new SourceInfo()));
     const r = obj(t, "request");
-    expect(str(r, "body")).toBe("");
-    expect(str(r, "body-encoding")).toBe("utf8");
-    expect(int(r, "body-size")).toBe(0);
+    expectBody(r, new ArrayBuffer(0));
+    expect(headerList(r)[headerList(r).length - 1]).toBe(TRUNCATED);
   });
 });
 
 describe("transaction: hostile bytes", () => {
-  it("carries a header value that is not UTF-8 base64, marked, and stays valid JSON", () => {
+  it("carries any header value exactly (base64), and replaces ill-formed bytes in names and paths", () => {
     const x = exchange(utf8(""), utf8(""), 10);
-    const names = [utf8(":method"), utf8(":path"), utf8("x-raw"), bytesOf([0x78, 0xff])];
-    const values = [utf8("GET"), bytesOf([0x2f, 0xc0, 0x22]), bytesOf([0x61, 0xff, 0x00, 0x22]), utf8("v")];
+    const names = [utf8(":method"), utf8(":path"), utf8("x-raw"), bytesOf([0x78, 0xff]), utf8("x-q\"")];
+    const values = [utf8("GET"), bytesOf([0x2f, 0xc0, 0x22]), bytesOf([0x61, 0xff, 0x00, 0x22]), utf8("v"), utf8("w")];
     x.requestHeaders = encodePairsBytes(names, values);
     const t = parse(serializeTransaction(x, "id", new SourceInfo()));
     const r = obj(t, "request");
     expect(str(r, "uri-query-fragment")).toBe("/\uFFFD\"");
     const hs = headerList(r);
-    expect(str(hs[0], "name")).toBe("x-raw");
-    expect(str(hs[0], "value")).toBe(base64Encode(Uint8Array.wrap(bytesOf([0x61, 0xff, 0x00, 0x22]))));
-    expect(str(hs[0], "value-encoding")).toBe("base64");
-    expect(str(hs[1], "name")).toBe("x\uFFFD");
-    expect(hs[1].has("value-encoding")).toBe(false);
+    expect(hs[0]).toBe("x-raw:" + b64(bytesOf([0x61, 0xff, 0x00, 0x22])));
+    expect(hs[1]).toBe("x\uFFFD:" + b64(utf8("v")));
+    expect(hs[2]).toBe("x-q\":" + b64(utf8("w")));
   });
 
   it("stays valid JSON for random header bytes and random bodies", () => {

@@ -1,23 +1,8 @@
-import { isValidUtf8Buffer, Utf8StreamValidator, utf8SequenceAt } from "../../assembly/capture/utf8";
+import { isValidUtf8Buffer, utf8SequenceAt } from "../../assembly/capture/utf8";
 import { bytesOf, utf8, ptrOf, Rng } from "./capture-helpers";
 
 function valid(arr: u8[]): bool {
   return isValidUtf8Buffer(bytesOf(arr));
-}
-
-/** The streaming validator's verdict when `buf` is fed in two pieces split at `at`. */
-function validSplit(buf: ArrayBuffer, at: i32): bool {
-  const v = new Utf8StreamValidator();
-  v.feed(ptrOf(buf), <usize>at);
-  v.feed(ptrOf(buf) + <usize>at, <usize>(buf.byteLength - at));
-  return v.valid;
-}
-
-function expectSplitsAgree(buf: ArrayBuffer): void {
-  const whole = isValidUtf8Buffer(buf);
-  for (let at = 0; at <= buf.byteLength; at++) {
-    expect(validSplit(buf, at)).toBe(whole, "split at " + at.toString());
-  }
 }
 
 describe("utf8: well-formed input", () => {
@@ -88,36 +73,7 @@ describe("utf8: maximal ill-formed subparts", () => {
   });
 });
 
-describe("utf8: streaming over chunk boundaries", () => {
-  it("agrees with the one-shot check at every split point", () => {
-    expectSplitsAgree(utf8("aé€😀z"));
-    expectSplitsAgree(bytesOf([0xe0, 0xa0, 0x80, 0xf4, 0x8f, 0xbf, 0xbf]));
-    expectSplitsAgree(bytesOf([0xe0, 0x9f, 0xbf])); // overlong split across pieces
-    expectSplitsAgree(bytesOf([0xed, 0xa0, 0x80])); // surrogate split across pieces
-    expectSplitsAgree(bytesOf([0xf0, 0x9f, 0x98])); // cut
-    expectSplitsAgree(bytesOf([0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0xc3, 0xa9]));
-  });
-  it("agrees with the one-shot check on random byte strings and random pieces", () => {
-    const rng = new Rng(12345);
-    for (let round = 0; round < 400; round++) {
-      const n = rng.below(40);
-      const buf = new ArrayBuffer(n);
-      for (let i = 0; i < n; i++) {
-        // Mostly valid text with some raw high bytes.
-        const r = rng.below(10);
-        store<u8>(ptrOf(buf) + <usize>i, r < 6 ? <u8>(0x20 + rng.below(90)) : <u8>(0x80 + rng.below(128)));
-      }
-      const v = new Utf8StreamValidator();
-      let pos = 0;
-      while (pos < n) {
-        const k = 1 + rng.below(5);
-        const take = pos + k > n ? n - pos : k;
-        v.feed(ptrOf(buf) + <usize>pos, <usize>take);
-        pos += take;
-      }
-      expect(v.valid).toBe(isValidUtf8Buffer(buf));
-    }
-  });
+describe("utf8: against the runtime", () => {
   it("agrees with the runtime's own decoder on random strings of code points", () => {
     const rng = new Rng(99);
     for (let round = 0; round < 200; round++) {

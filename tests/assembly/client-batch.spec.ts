@@ -9,13 +9,16 @@ function txJson(i: i32, pad: i32): ArrayBuffer {
   return String.UTF8.encode('{"transaction-id":"t' + i.toString() + '","n":' + i.toString() + ',"pad":"' + p + '","esc":"\\"q\\" \\u00e9"}');
 }
 
-/** Parses a batch and returns its element count, after checking each element is the expected object. */
+/** Checks a batch is {"data": [...]} holding `count` transactions numbered from `firstId`, and nothing else. */
 function checkBatch(body: ArrayBuffer, firstId: i32, count: i32): void {
   const bytes = Uint8Array.wrap(body);
   expect(checkJson(bytes)).toBe("");
   const doc = JSON.parse(bytes);
-  expect(doc.isArr).toBe(true);
-  const arr = (<JSON.Arr>doc).valueOf();
+  expect(doc.isObj).toBe(true);
+  expect((<JSON.Obj>doc).keys.length).toBe(1);
+  const data = (<JSON.Obj>doc).getArr("data");
+  expect(data != null).toBe(true, "batch has no data array");
+  const arr = data!.valueOf();
   expect(arr.length).toBe(count);
   for (let i = 0; i < arr.length; i++) {
     expect(arr[i].isObj).toBe(true);
@@ -37,8 +40,9 @@ describe("client batch: assembly", () => {
       checkBatch(body, 0, n);
     }
   });
-  it("empty batch is []", () => {
-    expect(String.UTF8.decode(assembleBatch([]))).toBe("[]");
+  it("is Cequence's batch document byte for byte, and an empty batch is {\"data\":[]}", () => {
+    expect(String.UTF8.decode(assembleBatch([]))).toBe('{"data":[]}');
+    expect(String.UTF8.decode(assembleBatch([String.UTF8.encode('{"a":1}'), String.UTF8.encode('{"b":2}')]))).toBe('{"data":[{"a":1},{"b":2}]}');
   });
   it("assembles from the front of the queue without changing it", () => {
     const q = new TxQueue(100, 1 << 20);

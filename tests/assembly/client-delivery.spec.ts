@@ -113,11 +113,11 @@ class Sim {
     this.pump();
   }
 
-  /** Batch bodies here are "[" + raw tx buffers joined by "," + "]"; tx i starts with its 4-byte id. */
+  /** Batch bodies here are {"data":[ + raw tx buffers joined by "," + ]}; tx i starts with its 4-byte id. */
   recordBody(body: ArrayBuffer): void {
     const base = changetype<usize>(body);
-    let pos: usize = 1;
-    while (pos + 4 <= <usize>body.byteLength) {
+    let pos: usize = 9; // {"data":[
+    while (pos + 4 + 2 <= <usize>body.byteLength) {
       const id = load<i32>(base + pos);
       if (this.delivered.has(id)) this.duplicates++;
       this.delivered.set(id, 1);

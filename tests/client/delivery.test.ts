@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import {
   startEnv, ids, send, messages, deliveredIds, waitFor, waitForStats, assertNoSecrets, assertHealthy, CLIENT_ID, CLIENT_SECRET,
 } from './helpers.ts';
+import { assertBatch } from '../../emulator/wire-format.ts';
 
 test('delivers every transaction once, with a valid token, and logs the DESIGN ยง6 lines in debug mode', async () => {
   const env = await startEnv({ config: { enableDebugLogs: true } });
@@ -27,7 +28,7 @@ test('delivers every transaction once, with a valid token, and logs the DESIGN ย
     for (const b of env.mock.batches) {
       assert.equal(b.headers['content-type'], 'application/json');
       assert.equal(b.token, env.mock.issuedTokens[0].token);
-      assert.ok(Array.isArray(b.json));
+      assertBatch(b.json);
     }
     const s = await waitForStats(env.host, (x) => x.sent === 7, 'stats with 7 sent');
     assert.deepEqual(s, { captured: 7, sent: 7, dropped: 0, queueFull: 0, gaveUp: 0, rejected: 0, queued: 0, inFlight: 0 });

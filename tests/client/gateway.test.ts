@@ -9,7 +9,7 @@ import { startGateway, type Gateway } from '../../emulator/index.ts';
 import { startUpstream, type Upstream } from '../../emulator/upstream.ts';
 import { startMockCequence, type MockCequence } from '../../emulator/mock-cequence.ts';
 import { writeBundle } from '../emulator/bundle.ts';
-import { harnessWasm, ids, parseStats, waitFor, policyConfigFor, CLIENT_ID, CLIENT_SECRET } from './helpers.ts';
+import { harnessWasm, ids, parseStats, waitFor, policyConfigFor, deliveredIds, CLIENT_ID, CLIENT_SECRET } from './helpers.ts';
 
 interface Answer { status: number; body: string; type?: string; custom?: string | string[] }
 
@@ -118,7 +118,7 @@ test('every request through the gateway is answered exactly as without the polic
     if (per.some((s) => !s || s.queued + s.inFlight > 0)) return undefined;
     return per.reduce((a, s) => ({ captured: a.captured + s!.captured, sent: a.sent + s!.sent, dropped: a.dropped + s!.dropped }), { captured: 0, sent: 0, dropped: 0 });
   }, 'drained stats', 20000);
-  const got = mock.transactions.map((t) => (t as Record<string, string>)['transaction-id']);
+  const got = deliveredIds(mock);
   assert.equal(stats.captured, sent.length);
   assert.equal(new Set(got).size, got.length, 'a transaction arrived twice');
   assert.equal(stats.sent, got.length);

@@ -212,9 +212,14 @@ export async function waitForStats(host: ProxyWasmHost, ok: (s: Stats) => boolea
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Transaction ids the mock Edge accepted, in order. */
+/** The test id of a transaction: the last segment of its path (/api/<id>, as `send` requests it). */
+export function testIdOf(t: unknown): string {
+  return String((t as any).request['uri-query-fragment']).replace(/^\/api\//, '');
+}
+
+/** Test ids of the transactions the mock Edge accepted, in order. */
 export function deliveredIds(mock: MockCequence): string[] {
-  return mock.transactions.map((t) => (t as Record<string, string>)['transaction-id']);
+  return mock.transactions.map(testIdOf);
 }
 
 /** No log line at any level (the module's or the host's) holds the client secret or any issued token. */

@@ -30,6 +30,28 @@ function postBatch(m: MockCequence, body: string, token?: string, signal?: Abort
   return fetch(m.edgeUrl + m.edgePath, { method: 'POST', headers, body, signal });
 }
 
+/** A valid transaction in Cequence's format, told apart by its path. */
+function tx(tag: string): Record<string, unknown> {
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  return {
+    timestamp: '1733045000.123', version: '1.0', 'transaction-id': '0123456789abcdef0123456789abcdef',
+    request: {
+      'client-ip': '203.0.113.7', 'http-scheme': 'https', 'http-version': '1.1', 'http-method': 'POST',
+      'uri-query-fragment': `/${tag}?q=1`, host: 'api.example.com',
+      connection: { 'connection-ip': '203.0.113.7', 'connection-port': 51234, 'server-ip': '10.0.0.1', 'server-port': 8081 },
+      headers: [`content-type:${b64('application/json')}`, 'x-empty:'],
+      body: { length: 7, data: b64('{"a":1}') },
+    },
+    response: { 'status-code': '200', headers: [`content-type:${b64('text/plain')}`], body: { length: 0, data: '' } },
+    'txn-meta-data': { source_info: { version: '1.0.0', type: 'mulesoft-flex-gateway', pool_id: 'p', instance_id: 'i' } },
+  };
+}
+
+/** The batch document holding one transaction per tag. */
+function batch(...tags: string[]): string {
+  return JSON.stringify({ data: tags.map(tx) });
+}
+
 function jwtPayload(t: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString('utf8'));
 }
@@ -218,7 +240,7 @@ describe('token endpoint', () => {
       const r404 = await fetch(m2.authUrl + DEFAULT_AUTH_PATH, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ grant_type: 'client_credentials', client_id: ID, client_secret: SECRET }) });
       assert.equal(r404.status, 404);
       await r404.arrayBuffer();
-      const e = await postBatch(m2, '[{"a":1}]', tok);
+      const e = await postBatch(m2, batch('a'), tok);
       assert.equal(e.status, 200);
       await e.arrayBuffer();
       const e404 = await fetch(m2.edgeUrl + '/api-transactions', { method: 'POST', headers: { authorization: `Bearer ${tok}` }, body: '[]' });
@@ -247,8 +269,8 @@ describe('edge collector', () => {
 
   test('accepts a batch with a valid bearer token and records it exactly', async () => {
     const tok = await goodToken(m);
-    const txns = [{ 'transaction-id': 'a', n: 1 }, { 'transaction-id': 'b', body: 'é\u0000x' }];
-    const body = JSON.stringify(txns);
+    const txns = [tx('a'), tx('b')];
+    const body = JSON.stringify({ data: txns });
     const r = await postBatch(m, body, tok);
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { received: 2 });
@@ -258,7 +280,8 @@ describe('edge collector', () => {
     assert.equal(m.counts.edgeRequests, 1);
     const b = m.batches[0];
     assert.equal(b.raw.toString('utf8'), body);
-    assert.deepEqual(b.json, txns);
+    assert.deepEqual(b.json, { data: txns });
+    assert.deepEqual(b.transactions, txns);
     assert.equal(b.token, tok);
     assert.equal(b.headers.authorization, `Bearer ${tok}`);
     assert.equal(b.headers['content-type'], 'application/json');
@@ -269,7 +292,7 @@ describe('edge collector', () => {
   });
 
   test('rejects a missing, malformed, unknown, expired and revoked token with 401', async () => {
-    const body = '[{"x":1}]';
+    const body = batch('x');
     const expectReject = async (token: string | undefined, headerOverride?: string, reason?: RegExp) => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (headerOverride !== undefined) headers.authorization = headerOverride;
@@ -314,14 +337,14 @@ describe('edge collector', () => {
 
   test('with auth disabled, accepts a batch without an Authorization header', async () => {
     m.setAuthRequired(false);
-    const r = await postBatch(m, '[{"y":2}]');
+    const r = await postBatch(m, batch('y'));
     assert.equal(r.status, 200);
     await r.arrayBuffer();
     assert.equal(m.batches[0].headers.authorization, undefined);
     assert.equal(m.batches[0].token, undefined);
     const m2 = await startMockCequence({ authRequired: false });
     try {
-      const r2 = await postBatch(m2, '[]');
+      const r2 = await postBatch(m2, batch('e'));
       assert.equal(r2.status, 200);
       await r2.arrayBuffer();
       assert.equal(m2.counts.batches, 1);
@@ -330,7 +353,41 @@ describe('edge collector', () => {
     }
   });
 
-  test('rejects a body that is not a JSON array and a wrong method', async () => {
+  test('rejects anything but Cequence\'s batch format with 400 and the reason', async () => {
+    const tok = await goodToken(m);
+    const mutate = (f: (t: any) => void) => {
+      const t = tx('m');
+      f(t);
+      return JSON.stringify({ data: [t] });
+    };
+    const cases: [string, string, RegExp][] = [
+      ['a bare array', JSON.stringify([tx('m')]), /not a bare array/],
+      ['an empty batch', JSON.stringify({ data: [] }), /fewer than 1 items/],
+      ['a header without a colon', mutate((t) => t.request.headers.push('no-colon')), /headers\/2/],
+      ['a header value not base64', mutate((t) => t.request.headers.push('x-plain:hello world')), /headers\/2/],
+      ['a header as an object', mutate((t) => (t.response.headers = [{ name: 'a', value: 'b' }])), /headers\/0/],
+      ['a body as a string', mutate((t) => (t.request.body = 'text')), /request\/body/],
+      ['a body without length', mutate((t) => delete t.response.body.length), /response\/body/],
+      ['data that decodes to another length', mutate((t) => (t.request.body.length = 8)), /decodes to 7 bytes, length says 8/],
+      ['non-canonical base64 data', mutate((t) => (t.request.body = { length: 1, data: 'QR==' })), /canonical/],
+      ['a numeric status-code', mutate((t) => (t.response['status-code'] = 200)), /status-code/],
+      ['a missing http-method', mutate((t) => delete t.request['http-method']), /http-method/],
+      ['a missing transaction-id', mutate((t) => delete t['transaction-id']), /transaction-id/],
+      ['the previous format (status, body-encoding)', mutate((t) => { t.response.status = 200; t.request['body-encoding'] = 'utf8'; }), /must NOT have additional properties/],
+    ];
+    for (const [what, body, reason] of cases) {
+      const r = await postBatch(m, body, tok);
+      assert.equal(r.status, 400, what);
+      const j = (await r.json()) as { error: string };
+      assert.match(j.error, reason, `${what}: ${j.error}`);
+    }
+    assert.equal(m.counts.batches, 0);
+    const ok = await postBatch(m, batch('good'), tok);
+    assert.equal(ok.status, 200);
+    await ok.arrayBuffer();
+  });
+
+  test('rejects a body that is not a JSON batch and a wrong method', async () => {
     const tok = await goodToken(m);
     for (const body of ['{"a":1}', '[{"a":1}', 'not json']) {
       const r = await postBatch(m, body, tok);
@@ -348,37 +405,37 @@ describe('edge collector', () => {
   test('edge modes 401 and 500 (any status) answer without accepting, count reverts to ok', async () => {
     const tok = await goodToken(m);
     await m.setEdgeMode('401', { count: 1 });
-    let r = await postBatch(m, '[1]', tok);
+    let r = await postBatch(m, batch('1'), tok);
     assert.equal(r.status, 401);
     await r.arrayBuffer();
     assert.equal(m.edgeMode, 'ok');
-    r = await postBatch(m, '[1]', tok);
+    r = await postBatch(m, batch('1'), tok);
     assert.equal(r.status, 200);
     await r.arrayBuffer();
     for (const s of [500, 502, 503, 429]) {
       await m.setEdgeMode(s);
-      r = await postBatch(m, '[2]', tok);
+      r = await postBatch(m, batch('2'), tok);
       assert.equal(r.status, s);
       await r.arrayBuffer();
     }
     assert.equal(m.counts.batches, 1);
-    assert.deepEqual(m.transactions, [1]);
+    assert.deepEqual(m.transactions, [tx('1')]);
     assert.deepEqual(m.edgeRequests.map((e) => e.status), [401, 200, 500, 502, 503, 429]);
     assert.deepEqual(m.edgeRequests.map((e) => e.outcome), ['fault', 'accepted', 'fault', 'fault', 'fault', 'fault']);
-    assert.equal(m.edgeRequests[2].body.toString(), '[2]');
+    assert.equal(m.edgeRequests[2].body.toString(), batch('2'));
   });
 
   test('edge mode slow answers after the delay; a client that gave up is not counted as delivered', async () => {
     const tok = await goodToken(m);
     await m.setEdgeMode('slow', { delayMs: 100 });
-    const r = await postBatch(m, '[{"slow":1}]', tok);
+    const r = await postBatch(m, batch('slow1'), tok);
     assert.equal(r.status, 200);
     await r.arrayBuffer();
     assert.equal(m.counts.batches, 1);
     assert.equal(m.edgeRequests[0].mode, 'slow');
 
     await m.setEdgeMode('slow', { delayMs: 1500 });
-    const code = await fetchErrorCode(postBatch(m, '[{"slow":2}]', tok, AbortSignal.timeout(100)));
+    const code = await fetchErrorCode(postBatch(m, batch('slow2'), tok, AbortSignal.timeout(100)));
     assert.equal(code, 'TimeoutError');
     await new Promise((res) => setTimeout(res, 1700));
     assert.equal(m.counts.batches, 1);
@@ -413,7 +470,7 @@ describe('edge collector', () => {
     await m.setEdgeMode('down'); // idempotent
     await m.setEdgeMode('ok');
     assert.equal(m.edgeUrl, url);
-    const r = await postBatch(m, '[1]', tok);
+    const r = await postBatch(m, batch('1'), tok);
     assert.equal(r.status, 200);
     await r.arrayBuffer();
     assert.equal(m.counts.batches, 1);
@@ -422,11 +479,11 @@ describe('edge collector', () => {
   test('waitForTransactions resolves on arrival and rejects on timeout', async () => {
     const tok = await goodToken(m);
     const waiting = m.waitForTransactions(3, 3000);
-    for (const b of ['[1,2]', '[3]']) {
+    for (const b of [batch('1', '2'), batch('3')]) {
       const r = await postBatch(m, b, tok);
       await r.arrayBuffer();
     }
-    assert.deepEqual(await waiting, [1, 2, 3]);
+    assert.deepEqual(await waiting, [tx('1'), tx('2'), tx('3')]);
     await assert.rejects(m.waitForTransactions(10, 50), /timed out .*10 transaction\(s\).*have 3/);
   });
 

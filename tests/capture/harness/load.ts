@@ -31,7 +31,7 @@ export interface Harness {
   protocol(s: Buffer | null): void;
   ports(source: number, destination: number): void;
   sourceInfo(pool: string, instance: string): void;
-  times(status: number, requestStartNs: bigint, responseStartNs: bigint, endNs: bigint): void;
+  times(status: number, requestStartNs: bigint): void;
   requestChunk(chunk: Buffer): number;
   responseChunk(chunk: Buffer): number;
   serialize(id: string): Buffer;
@@ -73,7 +73,7 @@ export async function loadHarness(): Promise<Harness> {
     protocol: (s) => ex.setProtocol(put(s)),
     ports: (a, b) => ex.setPorts(a, b),
     sourceInfo: (pool, inst) => ex.setSourceInfo(put(Buffer.from(pool)), put(Buffer.from(inst))),
-    times: (status, a, b, c) => ex.setTimes(status, a, b, c),
+    times: (status, a) => ex.setTimes(status, a),
     requestChunk: (c) => ex.requestChunk(put(c)) >>> 0,
     responseChunk: (c) => ex.responseChunk(put(c)) >>> 0,
     serialize: (id) => {

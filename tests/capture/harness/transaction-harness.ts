@@ -43,11 +43,9 @@ export function setSourceInfo(pool: usize, instance: usize): void {
   src = new SourceInfo(a == null ? "" : String.UTF8.decode(a), b == null ? "" : String.UTF8.decode(b));
 }
 
-export function setTimes(status: i32, requestStartNs: u64, responseStartNs: u64, endNs: u64): void {
+export function setTimes(status: i32, requestStartNs: u64): void {
   x.status = status;
   x.requestStartNs = requestStartNs;
-  x.responseStartNs = responseStartNs;
-  x.endNs = endNs;
 }
 
 // A chunk passing: the body decides how many leading bytes it wants, and gets exactly those (as from

@@ -1,11 +1,15 @@
 // Test harness module for the Cequence client: the real policy root (configuration, client, ticks,
 // call responses) with a stand-in stream context that turns each request into one small transaction,
-// so the client can be driven end to end before, and independently of, the capture side.
-// Request headers: x-test-txn (transaction id, [A-Za-z0-9_-]), x-test-pad (bytes of padding).
+// so the client can be driven with transactions of chosen sizes, independently of the capture side.
+// Request headers: x-test-txn (test id, [A-Za-z0-9_-]), x-test-pad (bytes of padding). Each transaction
+// is in Cequence's wire format (the mock Edge accepts nothing else): the test id travels as the path
+// /api/<id>, the padding as the response body.
 export * from "@solo-io/proxy-runtime/assembly/proxy";
 import { RootContext, Context, registerRootContext, FilterHeadersStatusValues } from "@solo-io/proxy-runtime/assembly";
 import { PolicyRoot } from "../../../assembly/root";
 import { getHeaderValue } from "../../../assembly/host";
+import { base64Encode } from "../../../assembly/capture/base64";
+import { txnIds } from "../../../assembly/capture/entropy";
 
 function headerString(name: string): string {
   const v = getHeaderValue(0, name);
@@ -34,9 +38,14 @@ class TxnContext extends Context {
     if (this.id.length == 0) return;
     const client = this.policy.client;
     if (client == null) return;
-    let pad = "";
-    if (this.pad > 0) pad = "x".repeat(this.pad);
-    client.enqueue(String.UTF8.encode('{"transaction-id":"' + this.id + '","pad":"' + pad + '"}'));
+    const pad = new Uint8Array(this.pad);
+    pad.fill(0x78);
+    client.enqueue(String.UTF8.encode(
+      '{"timestamp":"0.000","version":"1.0","transaction-id":"' + txnIds().next() + '",' +
+      '"request":{"http-method":"POST","uri-query-fragment":"/api/' + this.id + '","connection":{"connection-ip":"","server-ip":""},' +
+      '"headers":[],"body":{"length":0,"data":""}},' +
+      '"response":{"status-code":"200","headers":[],"body":{"length":' + this.pad.toString() + ',"data":"' + base64Encode(pad) + '"}},' +
+      '"txn-meta-data":{"source_info":{"version":"test","type":"mulesoft-flex-gateway","pool_id":"","instance_id":""}}}'));
   }
 }
 

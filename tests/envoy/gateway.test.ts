@@ -3,23 +3,29 @@
 // conf.d change reaching the running Envoy, and a binding that targets nothing.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { bindingConfig, cequenceLines, editConfFile, request, startEnvoyEnv, type EnvoyEnv } from './harness.ts';
+
+/** The suite's environment, started by its first test and closed after the suite: when Envoy cannot
+ *  start, every test fails with the reason (a failing `before` hook would only cancel them). */
+function lazyEnv(start: () => Promise<EnvoyEnv>): () => Promise<EnvoyEnv> {
+  let p: Promise<EnvoyEnv> | undefined;
+  after(async () => {
+    await p?.then((e) => e.close(), () => undefined);
+  });
+  return () => (p ??= start());
+}
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const STARTUP = ['[cequence] Policy configured (debug_logs=false)', '[cequence] Root context initialized'];
 
 for (const bundle of ['docker', 'k8s'] as const) {
   describe(`envoy: ${bundle} bundle (${bundle === 'docker' ? 'inline base64:// module' : 'file:// module through the wasm path map'})`, () => {
-    let env: EnvoyEnv;
-    before(async () => {
-      env = await startEnvoyEnv({ bundle });
-    });
-    after(async () => {
-      await env?.close();
-    });
+    const envOf = lazyEnv(() => startEnvoyEnv({ bundle }));
 
     test('loads on Envoy 1.40.0 and logs the start-up lines in Envoy\'s log', async () => {
+
+      const env = await envOf();
       assert.equal(env.gw.version, '1.40.0');
       for (const line of STARTUP) await env.gw.waitForLog(new RegExp(`\\]\\[info\\]\\[wasm\\] .*wasm log main: ${escape(line)}$`));
       const code = env.gw.translation.lds as any;
@@ -29,6 +35,8 @@ for (const bundle of ['docker', 'k8s'] as const) {
     });
 
     test('traffic reaches the upstream unchanged and the answer comes back unchanged', async () => {
+
+      const env = await envOf();
       const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => i & 0xff));
       const r = await request(`${env.gw.url}/orders/42?raw=1&header=x-up:one&a=%20b`, {
         method: 'POST', body, headers: { 'content-type': 'application/octet-stream', 'x-custom': 'v1', authorization: 'Bearer abc' },
@@ -50,15 +58,11 @@ for (const bundle of ['docker', 'k8s'] as const) {
 }
 
 describe('envoy: enableDebugLogs on, Edge over HTTPS', () => {
-  let env: EnvoyEnv;
-  before(async () => {
-    env = await startEnvoyEnv({ config: { enableDebugLogs: true } });
-  });
-  after(async () => {
-    await env?.close();
-  });
+  const envOf = lazyEnv(() => startEnvoyEnv({ config: { enableDebugLogs: true } }));
 
   test('per-request and per-batch lines in Envoy\'s log; the mock Edge receives N transactions for N requests', async () => {
+
+    const env = await envOf();
     assert.match(env.mock.edgeUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.match(env.mock.authUrl, /^https:\/\//);
     await env.gw.waitForLog(/\[cequence\] Policy configured \(debug_logs=true\)/);
@@ -83,15 +87,11 @@ describe('envoy: enableDebugLogs on, Edge over HTTPS', () => {
 });
 
 describe('envoy: a conf.d change reaches the running Envoy without a restart', () => {
-  let env: EnvoyEnv;
-  before(async () => {
-    env = await startEnvoyEnv({ config: { cequenceFlushIntervalMs: 300 } });
-  });
-  after(async () => {
-    await env?.close();
-  });
+  const envOf = lazyEnv(() => startEnvoyEnv({ config: { cequenceFlushIntervalMs: 300 } }));
 
   test('flipping enableDebugLogs and a tuning field (file renamed into conf.d) takes effect', async () => {
+
+    const env = await envOf();
     const { gw } = env;
     const pid = gw.pid;
     const port = gw.port;
@@ -118,19 +118,15 @@ describe('envoy: a conf.d change reaches the running Envoy without a restart', (
 });
 
 describe('envoy: a binding whose targetRef matches no ApiInstance', () => {
-  let env: EnvoyEnv;
-  before(async () => {
-    env = await startEnvoyEnv({
+  const envOf = lazyEnv(() => startEnvoyEnv({
       prepare: (dir) => editConfFile(dir, 'cequence_binding.yaml', (docs) => {
         docs.find((d) => d.kind === 'PolicyBinding').spec.targetRef = { kind: 'ApiInstance', name: 'no-such-api' };
       }),
-    });
-  });
-  after(async () => {
-    await env?.close();
-  });
+    }));
 
   test('logs `ApiInstance not found on cequence-policy-binding` and serves traffic without the policy', async () => {
+
+    const env = await envOf();
     assert.ok(env.gw.logs.some((l) => /\]\[error\]\[flex-gateway\] .*ApiInstance not found on cequence-policy-binding$/.test(l)));
     assert.equal((await request(`${env.gw.url}/plain`)).status, 200);
     assert.equal(cequenceLines(env.gw).length, 0);

@@ -2,7 +2,7 @@
 // and the LDS/CDS files into a temp dir, starts Envoy, learns the admin and listener ports, reads
 // Envoy's log, and re-translates when a watched conf.d file changes (Envoy reloads the renamed files).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,7 +60,7 @@ export interface EnvoyGateway {
   /** `envoy --version`'s version, e.g. 1.40.0. */
   version: string;
   pid: number;
-  /** Folder holding envoy.yaml, lds.yaml, cds.yaml. */
+  /** Folder holding envoy.yaml, lds/lds.yaml, cds/cds.yaml. */
   configDir: string;
   /** Current translation (the last one Envoy was given). */
   translation: EnvoyTranslation;
@@ -132,8 +132,12 @@ export async function startEnvoyGateway(opts: EnvoyGatewayOptions): Promise<Envo
   const configDir = mkdtempSync(path.join(tmpdir(), 'cequence-envoy-'));
   const adminPath = path.join(configDir, 'admin-address');
   writeFileSync(path.join(configDir, 'envoy.yaml'), yaml(bootstrap(configDir)));
-  writeAtomic(path.join(configDir, 'cds.yaml'), yaml(translation.cds));
-  writeAtomic(path.join(configDir, 'lds.yaml'), yaml(translation.lds));
+  const ldsFile = path.join(configDir, 'lds', 'lds.yaml');
+  const cdsFile = path.join(configDir, 'cds', 'cds.yaml');
+  mkdirSync(path.dirname(ldsFile));
+  mkdirSync(path.dirname(cdsFile));
+  writeAtomic(cdsFile, yaml(translation.cds));
+  writeAtomic(ldsFile, yaml(translation.lds));
 
   const level = opts.logLevel === 'warn' ? 'warning' : (opts.logLevel ?? 'info');
   const args = [
@@ -161,7 +165,15 @@ export async function startEnvoyGateway(opts: EnvoyGatewayOptions): Promise<Envo
   for (const stream of [child.stderr!, child.stdout!]) {
     createInterface({ input: stream }).on('line', (line) => push(parseEnvoyLine(line)));
   }
-  const lastLines = () => logs.filter((l) => /\]\[(critical|error)\]/.test(l)).slice(-3).join(' | ') || logs.slice(-3).join(' | ');
+  const lastLines = () => {
+    const bad = entries.filter((e) => e.source === 'envoy' && /critical|error/.test(e.level));
+    return (bad.length ? bad : entries).slice(-3).map((e) => e.message).join(' | ');
+  };
+  /** Envoy's reason for rejecting the update written at entries[mark]. */
+  const rejection = (mark: number) => {
+    const r = entries.slice(mark).map((e) => /update rejected: ([\s\S]*)$/.exec(e.message)?.[1]).filter(Boolean);
+    return r.length ? r.join(' | ') : lastLines();
+  };
 
   let adminUrl = '';
   const cleanup = async () => {
@@ -181,7 +193,13 @@ export async function startEnvoyGateway(opts: EnvoyGatewayOptions): Promise<Envo
   let listeners: EnvoyGateway['listeners'];
   try {
     const deadline = Date.now() + (opts.startTimeoutMs ?? 20000);
-    const exitedWhy = () => (exited ? `Envoy exited (${exited.signal ?? `code ${exited.code}`}) before it was ready: ${lastLines()}` : undefined);
+    // With file-based LDS/CDS a configuration Envoy cannot load (e.g. a module that fails) does not
+    // stop Envoy: it is rejected like an update and Envoy runs on without it. Start-up fails on either.
+    const exitedWhy = () => {
+      if (exited) return `Envoy exited (${exited.signal ?? `code ${exited.code}`}) before it was ready: ${lastLines()}`;
+      const r = entries.map((e) => (e.source === 'envoy' ? /update rejected: ([\s\S]*)$/.exec(e.message)?.[1] : undefined)).find(Boolean);
+      return r ? `Envoy rejected the configuration: ${r} (${lastLines()})` : undefined;
+    };
     while (!existsSync(adminPath) || statSync(adminPath).size === 0) {
       const why = exitedWhy();
       if (why) throw new Error(why);
@@ -217,11 +235,12 @@ export async function startEnvoyGateway(opts: EnvoyGatewayOptions): Promise<Envo
     }
     for (const m of next.messages) gwLog(m.level, m.message);
     const before = await xdsStats(adminUrl);
-    writeAtomic(path.join(configDir, 'cds.yaml'), yaml(next.cds));
-    writeAtomic(path.join(configDir, 'lds.yaml'), yaml(next.lds));
+    const mark = entries.length;
+    writeAtomic(cdsFile, yaml(next.cds));
+    writeAtomic(ldsFile, yaml(next.lds));
     const accepted = await waitForVersion(adminUrl, v, Date.now() + 10000, before);
     if (accepted) translation = next;
-    gwLog(accepted ? 'info' : 'error', accepted ? `configuration ${v} applied` : `configuration ${v} rejected by Envoy: ${lastLines()}`);
+    gwLog(accepted ? 'info' : 'error', accepted ? `configuration ${v} applied` : `configuration ${v} rejected by Envoy: ${rejection(mark)}`);
     return { version: v, accepted };
   }
   function reload(): Promise<{ version: string; accepted: boolean }> {

@@ -51,14 +51,16 @@ const CLUSTER_TYPE = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 const seconds = (ms: number) => `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
 
 export function bootstrap(dir: string): Record<string, unknown> {
-  const source = (file: string) => ({
+  // One folder per resource type: a file renamed into a watched directory reloads every subscription
+  // watching it, so a shared folder would make Envoy load (and reject) each update twice.
+  const source = (kind: 'cds' | 'lds') => ({
     resource_api_version: 'V3',
-    path_config_source: { path: `${dir}/${file}`, watched_directory: { path: dir } },
+    path_config_source: { path: `${dir}/${kind}/${kind}.yaml`, watched_directory: { path: `${dir}/${kind}` } },
   });
   return {
     node: { id: 'flex-gateway', cluster: 'flex-gateway' },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: 0 } } },
-    dynamic_resources: { cds_config: source('cds.yaml'), lds_config: source('lds.yaml') },
+    dynamic_resources: { cds_config: source('cds'), lds_config: source('lds') },
   };
 }
 

@@ -138,3 +138,25 @@ describe('envoy: a binding whose targetRef matches no ApiInstance', () => {
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('envoy: a module that fails to load', () => {
+  const EMPTY_MODULE = 'base64://AGFzbQEAAAA='; // a valid wasm module with no proxy-wasm ABI
+  const setModule = (dir: string, source: string) => editConfFile(dir, 'cequence_implementation.yaml', (docs) => {
+    docs[0].spec.properties.implementation.default = source;
+  });
+
+  test('at start-up: Envoy rejects the listener and the gateway fails with Envoy\'s reason', async () => {
+    await assert.rejects(startEnvoyEnv({ prepare: (dir) => setModule(dir, EMPTY_MODULE) }),
+      /Envoy rejected the configuration: .*Unable to create Wasm plugin cequence-policy-binding/);
+  });
+
+  const envOf = lazyEnv(() => startEnvoyEnv());
+  test('as a conf.d change: the update is rejected and the running configuration keeps serving', async () => {
+    const env = await envOf();
+    const mark = env.gw.logs.length;
+    setModule(env.dir, EMPTY_MODULE);
+    await env.gw.waitForLog(/\[flex-gateway\] .*configuration \d+ rejected by Envoy: .*Unable to create Wasm plugin cequence-policy-binding/, 15000, mark);
+    assert.equal((await request(`${env.gw.url}/still`)).status, 200);
+    await env.mock.waitForTransactions(1, 15000);
+  });
+});

@@ -28,8 +28,8 @@ const cluster = (t: any, name: string) => t.cds.resources.find((c: any) => c.nam
 test('bootstrap: admin on 127.0.0.1:0, LDS and CDS from watched files', () => {
   const b = bootstrap('/tmp/x') as any;
   assert.deepEqual(b.admin.address.socket_address, { address: '127.0.0.1', port_value: 0 });
-  assert.equal(b.dynamic_resources.lds_config.path_config_source.path, '/tmp/x/lds.yaml');
-  assert.equal(b.dynamic_resources.cds_config.path_config_source.watched_directory.path, '/tmp/x');
+  assert.equal(b.dynamic_resources.lds_config.path_config_source.path, '/tmp/x/lds/lds.yaml');
+  assert.equal(b.dynamic_resources.cds_config.path_config_source.watched_directory.path, '/tmp/x/cds');
 });
 
 test('docker bundle: inline module, root id, plugin named after the binding, JSON StringValue config with the definition defaults', () => {

@@ -161,3 +161,24 @@ test('the schema rejects what the format forbids (it can fail)', () => {
   assert.equal(bad((t) => (t.request.extra = 1)), false);
   assert.equal(bad((t) => (t.response['body-encoding'] = 'base64')), false);
 });
+
+test('the README\'s worked example is what the module writes, and valid', async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Wire format'));
+  const example = JSON.parse(/```json\n([\s\S]*?)\n```/.exec(section)![1]);
+  assertTransaction(example);
+  const P = (n: string, v: string) => pseudo(n, v);
+  h.reset(32768);
+  h.requestHeaders([P(':authority', 'api.example.com'), P(':path', '/v1/orders?id=7'), P(':method', 'POST'), P(':scheme', 'https'),
+    P('content-type', 'application/json'), P('accept', '*/*'), P('x-tag', 'a'), P('x-tag', 'b')]);
+  h.responseHeaders([P(':status', '201'), P('content-type', 'application/json')]);
+  h.sourceAddress(Buffer.from('203.0.113.7:51234'));
+  h.destinationAddress(Buffer.from('10.0.0.5:8081'));
+  h.protocol(Buffer.from('HTTP/1.1'));
+  h.sourceInfo('cequence-policy-binding', 'flex-gateway-1');
+  h.requestChunk(Buffer.from('{"sku":"A-1","qty":2}'));
+  h.responseChunk(Buffer.from('{"id":7}'));
+  h.times(201, 1733045000123456789n);
+  assert.deepEqual(JSON.parse(h.serialize('4f1c2a9e0b7d4e3f8a6c5b2d1e0f9a8b').toString('utf8')), example);
+});

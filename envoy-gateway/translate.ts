@@ -3,6 +3,7 @@
 // serve. Loading and planning (targetRef rules, definition defaults, `<name>.<namespace>.svc` clusters)
 // is the emulator's (emulator/gateway/config.ts); this file only says how that plan looks in Envoy.
 import { isIP } from 'node:net';
+import path from 'node:path';
 import {
   buildConfig, listConfigFiles, loadResources, policiesFor, resolveModuleFile, unboundPolicies,
   type ApiInstance, type GatewayConfig, type PolicyPlan, type WasmPathMap,
@@ -91,7 +92,7 @@ export function clusterFor(name: string, address: string, o: TranslateOptions = 
         ...(ip ? {} : { sni: host }),
         common_tls_context: {
           validation_context: {
-            trusted_ca: { filename: o.caFile ?? SYSTEM_CA_BUNDLE },
+            trusted_ca: { filename: path.resolve(o.caFile ?? SYSTEM_CA_BUNDLE) },
             match_typed_subject_alt_names: [{ san_type: ip ? 'IP_ADDRESS' : 'DNS', matcher: { exact: host } }],
           },
         },
@@ -108,7 +109,7 @@ export function wasmFilter(p: PolicyPlan, o: TranslateOptions = {}): Record<stri
     // BytesValue in Envoy's JSON/YAML is base64 already: the bundle's string goes in as it is.
     code = { local: { inline_bytes: p.moduleSource.slice('base64://'.length).replace(/\s+/g, '') } };
   } else if (p.moduleSource.startsWith('file://')) {
-    code = { local: { filename: resolveModuleFile(p.moduleSource, o.wasmPathMap) } };
+    code = { local: { filename: path.resolve(resolveModuleFile(p.moduleSource, o.wasmPathMap)) } };
   } else {
     throw new Error(`implementation ${p.implementationName}: unsupported source ${p.moduleSource.slice(0, 40)}`);
   }

@@ -44,8 +44,9 @@ function protoString(field: number, s: string): Buffer {
   return Buffer.concat([Buffer.from([(field << 3) | 2, ...len]), bytes]);
 }
 
+/** envoy.config.core.v3.Node: id, cluster, user_agent_name (Envoy adds its build and extensions). */
 function nodeMessage(env: PropertyEnv): Buffer {
-  return Buffer.concat([protoString(1, env.nodeId), protoString(2, env.nodeCluster)]);
+  return Buffer.concat([protoString(1, env.nodeId), protoString(2, env.nodeCluster), protoString(6, 'envoy')]);
 }
 
 function headerValue(map: Pairs | null | undefined, name: string): string | undefined {
@@ -59,10 +60,23 @@ const headerBytes = (map: Pairs | null | undefined): number =>
 
 const ok = (value: Buffer): Result => ({ result: WasmResult.Ok, value });
 const NOT_FOUND: Result = { result: WasmResult.NotFound };
+/** Envoy cannot serialise a whole attribute group (`request`, `source`...) or some metadata. */
+const SERIALIZATION_FAILURE: Result = { result: WasmResult.SerializationFailure };
 
+/** A header map as Envoy's attributes see it: only while the filter can access it, else none. */
+function accessible(s: HostStream, d: HostStream['request']): Pairs | null {
+  return d.mapVisible || s.accessLogPhase ? d.map : null;
+}
+
+/** `request.headers` / `response.headers`: an empty map when the headers are not accessible. */
 function headersMap(map: Pairs | null | undefined, rest: string[]): Result {
-  if (!map) return NOT_FOUND;
-  if (rest.length === 0) return ok(encodePairs(map));
+  if (!map) return rest.length === 0 ? ok(encodePairs([])) : NOT_FOUND;
+  if (rest.length === 0) {
+    // Envoy serialises the map with one entry per name, repeated values joined by ','.
+    const merged = new Map<string, string>();
+    for (const [k, v] of map) merged.set(k, merged.has(k) ? `${merged.get(k)},${v}` : v);
+    return ok(encodePairs([...merged]));
+  }
   if (rest.length > 1) return NOT_FOUND;
   const v = headerValue(map, rest[0].toLowerCase());
   return v === undefined ? NOT_FOUND : ok(bstr(v));
@@ -70,7 +84,9 @@ function headersMap(map: Pairs | null | undefined, rest: string[]): Result {
 
 function requestAttr(s: HostStream, key: string, rest: string[]): Result {
   const info = s.info;
-  const h = s.request.map;
+  // Header-derived attributes exist only while the request headers are accessible (their own
+  // callback, or on_log); Envoy answers NotFound in later callbacks.
+  const h = accessible(s, s.request);
   const path = headerValue(h, ':path') ?? '';
   const q = path.indexOf('?');
   if (key === 'headers') return headersMap(h, rest);
@@ -81,8 +97,8 @@ function requestAttr(s: HostStream, key: string, rest: string[]): Result {
   };
   switch (key) {
     case 'path': return hv(':path');
-    case 'url_path': return ok(bstr(q >= 0 ? path.slice(0, q) : path));
-    case 'query': return ok(bstr(q >= 0 ? path.slice(q + 1) : ''));
+    case 'url_path': return h ? ok(bstr(q >= 0 ? path.slice(0, q) : path)) : NOT_FOUND;
+    case 'query': return h ? ok(bstr(q >= 0 ? path.slice(q + 1) : '')) : NOT_FOUND;
     case 'host': return hv(':authority');
     case 'scheme': return hv(':scheme');
     case 'method': return hv(':method');
@@ -106,9 +122,9 @@ function requestAttr(s: HostStream, key: string, rest: string[]): Result {
 
 function responseAttr(s: HostStream, key: string, rest: string[]): Result {
   const info = s.info;
-  const h = s.response.map;
+  const h = accessible(s, s.response);
   if (key === 'headers') return headersMap(h, rest);
-  if (key === 'trailers') return headersMap(s.response.trailers, rest);
+  if (key === 'trailers') return headersMap(s.response.trailersVisible || s.accessLogPhase ? s.response.trailers : null, rest);
   if (rest.length) return NOT_FOUND;
   switch (key) {
     case 'code': return info.responseCode === undefined ? NOT_FOUND : ok(int64(info.responseCode));
@@ -118,9 +134,30 @@ function responseAttr(s: HostStream, key: string, rest: string[]): Result {
     case 'size': return ok(int64(info.responseBodyBytes));
     case 'total_size':
       return ok(int64(info.responseBodyBytes + headerBytes(h) + headerBytes(s.response.trailers)));
+    case 'grpc_status': {
+      if (info.responseCode === undefined) return NOT_FOUND;
+      const g = headerValue(s.response.trailers, 'grpc-status') ?? headerValue(s.response.map, 'grpc-status');
+      if (g !== undefined && /^\d+$/.test(g)) return ok(int64(Number(g)));
+      return ok(int64(httpToGrpcStatus(info.responseCode)));
+    }
     default: return NOT_FOUND;
   }
 }
+
+/** Envoy Grpc::Utility::httpToGrpcStatus. */
+function httpToGrpcStatus(code: number): number {
+  switch (code) {
+    case 400: return 13;
+    case 401: return 16;
+    case 403: return 7;
+    case 404: return 12;
+    case 429: case 502: case 503: case 504: return 14;
+    default: return 2;
+  }
+}
+
+/** The upstream host is known once the upstream answered (or in on_log). */
+const upstreamKnown = (s: HostStream): boolean => s.response.map !== null || s.accessLogPhase;
 
 function peer(address: string | undefined, port: number | undefined, key: string, rest: string[]): Result {
   if (rest.length || address === undefined) return NOT_FOUND;
@@ -136,29 +173,36 @@ function peer(address: string | undefined, port: number | undefined, key: string
 export function getProperty(env: PropertyEnv, stream: HostStream | undefined, parts: string[]): Result {
   if (parts.length === 0) return NOT_FOUND;
   const [top, key, ...rest] = parts;
+  // Envoy 1.40: `node`, `cluster_name`, `route_name`, `listener_direction` exist only under `xds.`.
   switch (top) {
     case 'plugin_name': return parts.length === 1 ? ok(str(env.pluginName)) : NOT_FOUND;
     case 'plugin_root_id': return parts.length === 1 ? ok(str(env.rootId)) : NOT_FOUND;
     case 'plugin_vm_id': return parts.length === 1 ? ok(str(env.vmId)) : NOT_FOUND;
-    case 'listener_direction': return parts.length === 1 ? ok(int64(env.listenerDirection)) : NOT_FOUND;
-    case 'node':
-      if (key === undefined) return ok(nodeMessage(env));
-      if (rest.length) return NOT_FOUND;
-      if (key === 'id') return ok(str(env.nodeId));
-      if (key === 'cluster') return ok(str(env.nodeCluster));
-      return NOT_FOUND;
+  }
+  if (top === 'xds' && key === 'node') {
+    if (rest.length === 0) return ok(nodeMessage(env));
+    if (rest.length > 1) return NOT_FOUND;
+    if (rest[0] === 'id') return ok(str(env.nodeId));
+    if (rest[0] === 'cluster') return ok(str(env.nodeCluster));
+    if (rest[0] === 'user_agent_name') return ok(str('envoy'));
+    return NOT_FOUND;
   }
   if (!stream) return NOT_FOUND;
   const info = stream.info;
   switch (top) {
-    case 'request': return key === undefined ? NOT_FOUND : requestAttr(stream, key, rest);
-    case 'response': return key === undefined ? NOT_FOUND : responseAttr(stream, key, rest);
-    case 'source': return key === undefined ? NOT_FOUND : peer(info.connection.sourceAddress, info.connection.sourcePort, key, rest);
+    case 'request': return key === undefined ? SERIALIZATION_FAILURE : requestAttr(stream, key, rest);
+    case 'response': return key === undefined ? SERIALIZATION_FAILURE : responseAttr(stream, key, rest);
+    case 'source': return key === undefined ? SERIALIZATION_FAILURE : peer(info.connection.sourceAddress, info.connection.sourcePort, key, rest);
     case 'destination':
-      return key === undefined ? NOT_FOUND : peer(info.connection.destinationAddress, info.connection.destinationPort, key, rest);
-    case 'upstream': return key === undefined ? NOT_FOUND : peer(info.upstreamAddress, info.upstreamPort, key, rest);
+      return key === undefined ? SERIALIZATION_FAILURE : peer(info.connection.destinationAddress, info.connection.destinationPort, key, rest);
+    case 'upstream':
+      if (key === undefined) return SERIALIZATION_FAILURE;
+      if (!upstreamKnown(stream)) return NOT_FOUND;
+      if (key === 'transport_failure_reason') return rest.length ? NOT_FOUND : ok(str(''));
+      return peer(info.upstreamAddress, info.upstreamPort, key, rest);
     case 'connection_id': return parts.length === 1 ? ok(uint64(info.connection.connectionId)) : NOT_FOUND;
     case 'connection': {
+      if (key === undefined) return SERIALIZATION_FAILURE;
       if (rest.length) return NOT_FOUND;
       switch (key) {
         case 'id': return ok(uint64(info.connection.connectionId));
@@ -167,14 +211,15 @@ export function getProperty(env: PropertyEnv, stream: HostStream | undefined, pa
         default: return NOT_FOUND;
       }
     }
-    case 'cluster_name': return parts.length === 1 && info.clusterName ? ok(str(info.clusterName)) : NOT_FOUND;
-    case 'route_name': return parts.length === 1 && info.routeName !== undefined ? ok(str(info.routeName)) : NOT_FOUND;
     case 'xds': {
-      if (rest.length && key !== 'node') return NOT_FOUND;
+      if (rest.length) return NOT_FOUND;
       switch (key) {
         case 'cluster_name': return info.clusterName ? ok(str(info.clusterName)) : NOT_FOUND;
         case 'route_name': return info.routeName !== undefined ? ok(str(info.routeName)) : NOT_FOUND;
-        case 'node': return getProperty(env, stream, ['node', ...rest]);
+        case 'listener_direction': return ok(int64(env.listenerDirection));
+        case 'cluster_metadata': case 'route_metadata': case 'listener_metadata': case 'filter_chain_name':
+          return ok(str('')); // no metadata configured: an empty value
+        case 'upstream_host_metadata': return upstreamKnown(stream) ? SERIALIZATION_FAILURE : NOT_FOUND;
         default: return NOT_FOUND;
       }
     }

@@ -1,4 +1,4 @@
-// Property test through the whole policy module (the release build) in the emulator's proxy-wasm host:
+// Property test through the whole policy module (the built bundle's) in the emulator's proxy-wasm host:
 // random header maps (arbitrary bytes in values, repeated names), random bodies in random chunkings,
 // random statuses and client aborts, over 2 worker VMs, with the real client posting to the mock
 // Cequence. For every stream: no trap, the filter let everything through unchanged (every callback
@@ -8,11 +8,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { createHost, type ProxyWasmHost } from '../../emulator/host/index.ts';
 import type { Pairs, StreamSink } from '../../emulator/host/index.ts';
 import { startMockCequence, type MockCequence } from '../../emulator/mock-cequence.ts';
-import { compilePolicy } from './e2e.ts';
+import { K8S_BUNDLE } from '../../emulator/local-deploy.ts';
 import { assertTransaction, assertBatch, decodeBody, decodeHeaders, headerValues, isTruncated, TRUNCATED_ENTRY } from '../../emulator/wire-format.ts';
 import { splitAt } from './chunks.ts';
 
@@ -30,7 +31,7 @@ function builtLines(): string[] {
 
 before(async () => {
   mock = await startMockCequence();
-  host = await createHost(readFileSync(await compilePolicy()), {
+  host = await createHost(readFileSync(join(K8S_BUNDLE, 'cequence_policy.wasm')), {
     pluginName: 'property-binding',
     workers: 2,
     clusters: { 'cequence-auth-service.default.svc': mock.authUrl, 'cequence-edge-service.default.svc': mock.edgeUrl },

@@ -1,7 +1,7 @@
 // proxy_http_call transport: what Envoy's async HTTP client hands back to the filter.
 //  - a response           -> :status + response headers (lowercased), body, trailers
 //  - timeout              -> local reply 504 "upstream request timeout"
-//  - connect failure      -> local reply 503 "upstream connect error or disconnect/reset before headers. ..."
+//  - connect failure      -> local reply 503 "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure"
 //  - closed before headers-> local reply 503 (reset reason: connection termination)
 //  - reset after headers  -> onFailure(Reset): 0 headers, 0 body (status BrokenConnection "reset")
 import http from 'node:http';
@@ -9,7 +9,8 @@ import https from 'node:https';
 import type { Pairs } from './pairs.ts';
 import type { HttpCallResponse } from './vm.ts';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
+// Envoy 1.40 shows the callee's response headers as they came, without `keep-alive` (tests/conformance).
+const NOT_SHOWN = new Set(['keep-alive']);
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
@@ -22,7 +23,6 @@ function localReply(status: number, body: string): HttpCallResponse {
   };
 }
 
-const ERRNO: Record<string, number> = { ECONNREFUSED: 111, EHOSTUNREACH: 113, ENETUNREACH: 101, ETIMEDOUT: 110 };
 
 export function performHttpCall(
   baseUrl: string,
@@ -34,9 +34,11 @@ export function performHttpCall(
   const url = new URL(baseUrl);
   const isHttps = url.protocol === 'https:';
   const get = (n: string) => headers.find(([k]) => k === n)?.[1] ?? '';
-  const out: [string, string][] = [];
+  // Envoy's codec writes Host first; its async client marks the request internal and sends the timeout.
+  const out: [string, string][] = [['host', get(':authority')]];
   for (const [k, v] of headers) if (!k.startsWith(':')) out.push([k, v]);
-  out.push(['host', get(':authority')]);
+  out.push(['x-envoy-internal', 'true']);
+  if (timeoutMs > 0) out.push(['x-envoy-expected-rq-timeout-ms', String(timeoutMs)]);
   if (body.length) out.push(['content-length', String(body.length)]);
   const flat: string[] = [];
   for (const [k, v] of out) flat.push(k, v);
@@ -75,7 +77,7 @@ export function performHttpCall(
     const rh: Pairs = [[':status', String(res.statusCode ?? 0)]];
     for (let i = 0; i < res.rawHeaders.length; i += 2) {
       const k = res.rawHeaders[i].toLowerCase();
-      if (!HOP_BY_HOP.has(k)) rh.push([k, res.rawHeaders[i + 1]]);
+      if (!NOT_SHOWN.has(k)) rh.push([k, res.rawHeaders[i + 1]]);
     }
     rh.push(['x-envoy-upstream-service-time', String(Date.now() - startedAt)]);
     const chunks: Buffer[] = [];
@@ -93,11 +95,8 @@ export function performHttpCall(
     if (finished) return;
     if (gotHeaders) return finish(null);
     if (!connected) {
-      const errno = err.code ? ERRNO[err.code] : undefined;
-      const reason = errno !== undefined
-        ? `remote connection failure, transport failure reason: delayed connect error: ${errno}`
-        : `remote connection failure, transport failure reason: ${err.code ?? err.message}`;
-      return finish(localReply(503, `upstream connect error or disconnect/reset before headers. reset reason: ${reason}`));
+      // Envoy 1.40's async client names no transport failure reason (tests/conformance).
+      return finish(localReply(503, 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure'));
     }
     finish(localReply(503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination'));
   });

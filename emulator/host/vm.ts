@@ -212,14 +212,17 @@ export class WasmVm {
     if (this.failed) return;
     const root = this.contexts.get(this.rootContextId);
     if (!root) return;
-    this.httpCallResponse = response ?? { headers: [], body: Buffer.alloc(0), trailers: [] };
-    if (!response) root.status = { code: WasmResult.BrokenConnection, message: 'reset' };
+    // A reset (no response): no header map (BadArgument) and no body buffer (NotFound), status
+    // BrokenConnection "reset". Envoy never sets the code back: a later successful call's callback
+    // still reads BrokenConnection (with an empty message) from proxy_get_status.
+    this.httpCallResponse = response;
+    root.status = response ? { code: root.status.code, message: '' } : { code: WasmResult.BrokenConnection, message: 'reset' };
     this.call(
       'proxy_on_http_call_response', root.id, root.id, token,
-      this.httpCallResponse.headers.length, this.httpCallResponse.body.length, this.httpCallResponse.trailers.length,
+      response?.headers.length ?? 0, response?.body.length ?? 0, response?.trailers.length ?? 0,
     );
     this.httpCallResponse = null;
-    root.status = { code: 0, message: '' };
+    root.status = { code: root.status.code, message: '' };
     this.flushAfterCall();
   }
 

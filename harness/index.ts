@@ -4,3 +4,4 @@ export type { Subject, SubjectOptions, HostName, LogLine } from './subject.ts';
 export { forEachHost } from './for-each-host.ts';
 export { sendRequest, pairsOf } from './http-client.ts';
 export type { Request, Sent } from './http-client.ts';
+export { editConfFile, bindingConfig, editBindingConfig } from './conf-d.ts';

@@ -8,20 +8,20 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { REPO_ROOT } from '../../emulator/local-deploy.ts';
 import { envoyBin } from '../../scripts/envoy-bin.mjs';
-import { requireEnvoy } from './harness.ts';
+import { requireHost } from '../../harness/index.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cq-envoy-install-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('npm run -s envoy -- --version runs Envoy 1.40.0', () => {
-  requireEnvoy();
+  requireHost('envoy');
   const r = spawnSync('npm', ['run', '-s', 'envoy', '--', '--version'], { cwd: REPO_ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /version: [0-9a-f]{40}\/1\.40\.0\//);
 });
 
 test('ENVOY_BIN overrides the binary; a wrong one fails with the reason and exit 127', () => {
-  requireEnvoy();
+  requireHost('envoy');
   const ok = spawnSync(process.execPath, ['scripts/envoy.mjs', '--version'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ENVOY_BIN: envoyBin().path } });
   assert.equal(ok.status, 0);
   const bad = spawnSync(process.execPath, ['scripts/envoy.mjs', '--version'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, ENVOY_BIN: '/nonexistent/envoy' } });
@@ -32,7 +32,7 @@ test('ENVOY_BIN overrides the binary; a wrong one fails with the reason and exit
 });
 
 test('the installer skips quickly when 1.40.0 is already installed', () => {
-  requireEnvoy();
+  requireHost('envoy');
   const env = { ...process.env };
   delete env.ENVOY_BIN;
   const r = spawnSync(process.execPath, ['scripts/install-envoy.mjs'], { cwd: REPO_ROOT, encoding: 'utf8', env });

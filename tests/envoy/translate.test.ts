@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { DOCKER_BUNDLE, K8S_BUNDLE, localDeploy } from '../../emulator/local-deploy.ts';
 import { bootstrap, clusterFor, SYSTEM_CA_BUNDLE, translateFiles } from '../../envoy-gateway/translate.ts';
 import { parseEnvoyLine } from '../../envoy-gateway/log.ts';
-import { editConfFile, K8S_WASM_PATH } from './harness.ts';
+import { editConfFile, K8S_WASM_PATH } from '../../harness/index.ts';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

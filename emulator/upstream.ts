@@ -9,6 +9,10 @@
 //   raw=1           answer the request body bytes unchanged, with the request's content-type
 //   chunked=1       Transfer-Encoding: chunked (no Content-Length), body written in several chunks
 //   delay=MS        wait MS before answering
+//   pace=MS         with chunked=1, wait MS between the body's chunks (a slowly streamed answer)
+//   reset=before    destroy the connection instead of answering (no status line at all)
+//   reset=after     send the status line, the headers and the first half of the body, then destroy
+//                   the connection (a response that never completes)
 //   header=name:v   add a response header (repeatable; the same name twice gives a multi-valued header)
 //   type=MIME       response content-type
 // Every request is recorded with its headers and body (the first `recordLimit` bytes, plus the total
@@ -171,6 +175,12 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
       if (closed || res.destroyed) return;
     }
 
+    const reset = q.get('reset');
+    if (reset === 'before') {
+      req.socket.destroy();
+      return;
+    }
+
     const status = Number(q.get('status') ?? 200);
     const noBody = status === 204 || status === 304 || (status >= 100 && status < 200) || req.method === 'HEAD';
     const chunked = q.get('chunked') === '1' || q.get('chunked') === 'true';
@@ -242,6 +252,13 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
       res.end();
       return;
     }
+    if (reset === 'after') {
+      const half = produce(0, Math.max(1, Math.floor(total / 2)));
+      resRec.add(half);
+      res.write(half, () => res.socket?.destroy());
+      return;
+    }
+    const pace = Number(q.get('pace') ?? 0);
     // Chunked answers go out in several writes so the client sees several chunks.
     const piece = chunked ? Math.max(1, Math.min(CHUNK, Math.ceil(total / 4))) : CHUNK;
     let offset = 0;
@@ -263,6 +280,15 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
           res.on('drain', done);
           res.on('close', done);
         });
+      } else if (chunked && pace > 0 && offset < total) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(() => {
+            timers.delete(t);
+            r();
+          }, pace);
+          timers.add(t);
+        });
+        if (closed) return;
       } else if (chunked) {
         // Let each chunk leave on its own.
         await new Promise<void>((r) => setImmediate(r));

@@ -46,6 +46,9 @@ export interface EnvoyGatewayOptions {
   startTimeoutMs?: number;
   /** Extra Envoy arguments. */
   extraArgs?: string[];
+  /** Called on every translation before Envoy is given it (start-up and each reload), to change what
+   *  Flex's files cannot say, e.g. an HTTP/2 upstream cluster for a test's gRPC exchange. */
+  editTranslation?: (t: EnvoyTranslation) => void;
 }
 
 export interface EnvoyGateway {
@@ -125,6 +128,7 @@ export async function startEnvoyGateway(opts: EnvoyGatewayOptions): Promise<Envo
   const tOpts: TranslateOptions = { listenPort: opts.listenPort, listenHost: opts.listenHost, wasmPathMap: opts.wasmPathMap, caFile: opts.caFile, routeTimeoutMs: opts.routeTimeoutMs };
   let seq = 1;
   let translation = translateFiles(input, tOpts, String(seq));
+  opts.editTranslation?.(translation);
   if (translation.listeners.length === 0) throw new Error('no kind: ApiInstance found in the configuration');
   for (const m of translation.messages) gwLog(m.level, m.message);
   if (opts.caFile && !existsSync(opts.caFile)) throw new Error(`CA file ${opts.caFile} does not exist`);
@@ -229,6 +233,7 @@ export async function startEnvoyGateway(opts: EnvoyGatewayOptions): Promise<Envo
     try {
       // Listener ports stay what Envoy bound: port 0 in the file keeps the same socket on update.
       next = translateFiles(input!, tOpts, v);
+      opts.editTranslation?.(next);
     } catch (e) {
       gwLog('error', `configuration not applied: ${(e as Error).message}`);
       return { version: v, accepted: false };

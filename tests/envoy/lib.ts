@@ -23,11 +23,13 @@ export function cequenceLines(s: Subject, from = 0): string[] {
   return s.messages(from).filter((m) => m.startsWith('[cequence]'));
 }
 
-/** Envoy's lines saying a wasm VM failed or a filter could not run (a trap, an abort, a failed VM). */
-export const WASM_FAILURE = /wasm.*(fail|trap|unreachable|abort|panic|crash)|Wasm VM|VM.*failed|\]\[critical\]/i;
-
+/** Envoy's own lines (not what a module logged) saying a wasm VM failed: a trap reads
+ *  `[error][wasm] … Function: proxy_on_request_headers failed: Uncaught RuntimeError: unreachable`. */
 export function wasmFailures(s: Subject, from = 0): string[] {
-  return s.logs().slice(from).filter((l) => WASM_FAILURE.test(l));
+  return s.envoy!.entries.slice(from)
+    .filter((e) => e.source === 'envoy' && !e.wasm)
+    .filter((e) => e.level === 'critical' || (e.logger === 'wasm' && (e.level === 'error' || /failed|RuntimeError|VM/i.test(e.message))))
+    .map((e) => e.line);
 }
 
 /** The transactions the mock Edge received whose request path is `path`. */

@@ -54,6 +54,9 @@ export interface SubjectOptions {
   prepare?: (dir: string) => void;
   /** Extra Envoy launcher options (envoy only). */
   envoy?: Partial<EnvoyGatewayOptions>;
+  /** Lowest level of the module's lines the gateway shows (default info): the emulator's log level,
+   *  Envoy's `--component-log-level wasm:<level>` (unless `envoy.componentLogLevel` says otherwise). */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
 
 export interface LogLine {
@@ -140,9 +143,10 @@ export async function startSubject(o: SubjectOptions): Promise<Subject> {
   try {
     o.prepare?.(dir);
     if (onEnvoy) {
-      envoy = await startEnvoyGateway({ dir, listenPort: 0, workers: o.workers ?? 1, caFile: ca!.caFile, wasmPathMap, ...o.envoy });
+      const wasmLevel = o.logLevel && o.logLevel !== 'info' ? { componentLogLevel: `wasm:${o.logLevel === 'warn' ? 'warning' : o.logLevel}` } : {};
+      envoy = await startEnvoyGateway({ dir, listenPort: 0, workers: o.workers ?? 1, caFile: ca!.caFile, wasmPathMap, ...wasmLevel, ...o.envoy });
     } else {
-      emulator = await startGateway({ dir, listenPort: 0, workers: o.workers ?? 1, wasmPathMap, logLevel: 'info' });
+      emulator = await startGateway({ dir, listenPort: 0, workers: o.workers ?? 1, wasmPathMap, logLevel: o.logLevel ?? 'info' });
     }
   } catch (e) {
     await stop();

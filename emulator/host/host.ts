@@ -2,7 +2,7 @@
 // like Envoy runs one VM per worker thread. Shared data, shared queues and metrics are shared
 // by all VMs of the same vm_id, as in Envoy.
 import { LOG_LEVEL_NAMES, LogLevel, WasmResult, type LogLevelName } from './abi.ts';
-import { formatEnvoyLine, WASM_LOG_FILE, WASM_VM_FILE, type LogEntry, type LogSink } from './log.ts';
+import { formatEnvoyLine, WASM_LOG_FILES, WASM_VM_FILE, wasmLogPrefix, type LogContextKind, type LogEntry, type LogSink } from './log.ts';
 import { normalizePairs, type Pairs } from './pairs.ts';
 import type { PropertyEnv } from './properties.ts';
 import { performHttpCall } from './httpcall.ts';
@@ -153,11 +153,11 @@ export class ProxyWasmHost {
     if (this.keepLogs) this.logs.push(entry);
     this.onLog?.(entry);
   }
-  wasmLog(level: LogLevelName, message: string, worker?: number): void {
+  wasmLog(level: LogLevelName, message: string, worker?: number, context: LogContextKind = 'stream'): void {
     if (LogLevel[level] < LogLevel[this.logLevel]) return;
-    const prefix = [this.pluginName, this.rootId, this.vmId].filter(Boolean).join(' ');
+    const prefix = wasmLogPrefix(context, this.pluginName, this.rootId, this.vmId);
     const time = new Date();
-    const line = formatEnvoyLine(level, 'wasm', WASM_LOG_FILE, `wasm log ${prefix}: ${message}`, worker, time);
+    const line = formatEnvoyLine(level, 'wasm', WASM_LOG_FILES[level], `wasm log${prefix}: ${message}`, worker, time);
     this.emit({ level, message, line, source: 'wasm', worker, time });
   }
   hostLog(level: LogLevelName, message: string, worker?: number, logger = 'wasm', file = WASM_VM_FILE): void {

@@ -42,5 +42,28 @@ export function formatEnvoyLine(
   return `[${envoyTimestamp(time)}][${tid}][${lvl}][${logger}] [${file}] ${message}`;
 }
 
-export const WASM_LOG_FILE = 'source/extensions/common/wasm/context.cc:1192';
+/** Where Envoy 1.40's Context::log writes each level (one ENVOY_LOG per level). */
+export const WASM_LOG_FILES: Record<LogLevelName, string> = {
+  trace: 'source/extensions/common/wasm/context.cc:1145',
+  debug: 'source/extensions/common/wasm/context.cc:1148',
+  info: 'source/extensions/common/wasm/context.cc:1151',
+  warn: 'source/extensions/common/wasm/context.cc:1154',
+  error: 'source/extensions/common/wasm/context.cc:1157',
+  critical: 'source/extensions/common/wasm/context.cc:1160',
+};
+export const WASM_LOG_FILE = WASM_LOG_FILES.info;
+
+/** Which context a module line was logged from: it decides Envoy's `wasm log…:` prefix. */
+export type LogContextKind = 'vm' | 'root' | 'stream';
+
+/**
+ * Envoy's prefix (proxy-wasm-cpp-host ContextBase::log_prefix): nothing from the VM context
+ * (`_initialize`, before any root context), ` <root_id>[ <vm_id>]` from a root context,
+ * ` <plugin> <root_id>[ <vm_id>]` from a stream context. The effective context decides (a root
+ * callback that called proxy_set_effective_context(stream) logs with the stream's prefix).
+ */
+export function wasmLogPrefix(kind: LogContextKind, pluginName: string, rootId: string, vmId: string): string {
+  const parts = kind === 'vm' ? [] : kind === 'root' ? [rootId, vmId] : [pluginName, rootId, vmId];
+  return parts.filter(Boolean).map((p) => ' ' + p).join('');
+}
 export const WASM_VM_FILE = 'source/extensions/common/wasm/wasm_vm.cc:38';

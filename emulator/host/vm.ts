@@ -347,7 +347,8 @@ export class WasmVm {
   }
 
   private log(level: number, message: string): void {
-    this.host.wasmLog(LOG_LEVEL_NAMES[level], message, this.index);
+    const c = this.ctx();
+    this.host.wasmLog(LOG_LEVEL_NAMES[level], message, this.index, !c ? 'vm' : c.isRoot ? 'root' : 'stream');
   }
 
   // ---- imports ------------------------------------------------------------------------------

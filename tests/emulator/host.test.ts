@@ -226,17 +226,30 @@ describe('logging, time, metrics, WASI', () => {
     const h = await host({ logLevel: 'trace' });
     const lv = h.logs.filter((e) => /^level \d$/.test(e.message));
     assert.deepEqual(lv.map((e) => e.level), ['trace', 'debug', 'info', 'warn', 'error', 'critical']);
-    for (const e of lv) {
-      assert.ok(e.line.includes(`wasm log probe main: ${e.message}`), e.line);
+    // Envoy 1.40: one ENVOY_LOG per level in Context::log; a root context's lines say `wasm log <root_id>:`.
+    const files = ['1145', '1148', '1151', '1154', '1157', '1160'];
+    lv.forEach((e, i) => {
+      assert.ok(e.line.includes(`[source/extensions/common/wasm/context.cc:${files[i]}] wasm log main: ${e.message}`), e.line);
       assert.match(e.line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\]\[\d+\]\[(trace|debug|info|warning|error|critical)\]\[wasm\] /);
-    }
+    });
     assert.ok(messages(h).includes('log_level=0'));
     const dflt = await host();
     assert.deepEqual(dflt.logs.filter((e) => /^level \d$/.test(e.message)).map((e) => e.message), ['level 2', 'level 3', 'level 4', 'level 5']);
     assert.ok(messages(dflt).includes('log_level=2'));
     const sunk: string[] = [];
     await host({ onLog: (e) => sunk.push(e.line), keepLogs: false });
-    assert.ok(sunk.some((l) => l.endsWith('wasm log probe main: vm_start id=1 vm_config_size=0')));
+    assert.ok(sunk.some((l) => l.endsWith('] wasm log main: vm_start id=1 vm_config_size=0')), sunk.join('\n'));
+  });
+
+  test('the line prefix follows the context, as Envoy prints it: none in _initialize, root id in a root context, plugin and root id in a stream', async () => {
+    const h = await host();
+    h.runStream({ request: { headers: { ':method': 'GET', ':path': '/p', ':authority': 'a' } }, response: { headers: { ':status': '200' } } });
+    const line = (m: string) => h.logs.find((e) => e.message === m)?.line ?? `no line ${m}`;
+    assert.match(line('initialize'), /\] wasm log: initialize$/);
+    assert.match(line('vm_start id=1 vm_config_size=0'), /\] wasm log main: vm_start/);
+    assert.match(line('hello from stdout'), /\] wasm log main: hello from stdout$/);
+    assert.match(line('context_create id=2 parent=1'), /\] wasm log probe main: context_create id=2/);
+    assert.match(line('delete id=2'), /\] wasm log probe main: delete id=2$/);
   });
 
   test('proxy_get_current_time_nanoseconds is wall-clock time', async () => {

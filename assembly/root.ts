@@ -6,6 +6,7 @@ import { parseConfig, Config } from "./config/config";
 import { getBufferBytes, setTickPeriodMillis } from "./host";
 import { logInfo, logWarn, logError } from "./log";
 import { CaptureContext } from "./capture/http-context";
+import { CaptureControls } from "./capture/controls";
 import { setCaptureBudget } from "./capture/body";
 import { CequenceClient } from "./client/client";
 
@@ -13,11 +14,13 @@ export class PolicyRoot extends RootContext {
   /** null while the configuration is missing or invalid: streams then pass untouched, nothing is captured. */
   config: Config | null = null;
   client: CequenceClient | null = null;
+  /** The configuration's capture controls, built once per configuration (never per stream). */
+  controls: CaptureControls = new CaptureControls();
 
   createContext(context_id: u32): Context {
     const config = this.config;
     if (config == null) return new Context(context_id, this);
-    return new CaptureContext(context_id, this, config);
+    return new CaptureContext(context_id, this, config, this.controls);
   }
 
   onConfigure(configuration_size: u32): bool {
@@ -36,6 +39,7 @@ export class PolicyRoot extends RootContext {
       return true;
     }
     this.config = config;
+    this.controls = CaptureControls.from(config);
     // Bodies being captured by streams in progress share a budget as large as the queue's byte bound.
     setCaptureBudget(<i64>config.queueMaxBytes);
     let client = this.client;

@@ -30,7 +30,7 @@ export function definitionProperties(schema) {
   const props = {};
   for (const [name, p] of Object.entries(schema.properties)) {
     const out = { type: p.type };
-    for (const k of ["format", "pattern", "minimum", "maximum", "maxLength", "default", "description"]) {
+    for (const k of ["format", "pattern", "minimum", "maximum", "maxLength", "items", "maxItems", "default", "description"]) {
       if (p[k] !== undefined) out[k] = p[k];
     }
     props[name] = out;

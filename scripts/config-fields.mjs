@@ -13,14 +13,30 @@ export function loadConfigSchema() {
   return JSON.parse(readFileSync(schemaPath, "utf8"));
 }
 
+// The item rules the AssemblyScript parser knows (assembly/config/lists.ts), by the schema's item pattern:
+// a list field whose items carry another pattern is refused here, so the schema cannot say more than
+// the parser checks.
+export const ITEM_RULES = {
+  "^/": "path",
+  "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$": "token",
+  "^[!#$%&'+.^_`|~0-9A-Za-z-]+/([!#$%&'+.^_`|~0-9A-Za-z-]+|\\*)$": "media",
+  "": "any",
+};
+
 export function renderFields(schema) {
-  const ints = [], bools = [], strs = [];
+  const ints = [], bools = [], strs = [], lists = [];
   for (const [name, p] of Object.entries(schema.properties)) {
     if (p.type === "integer") ints.push([name, p]);
     else if (p.type === "boolean") bools.push([name, p]);
     else if (p.type === "string") strs.push([name, p]);
+    else if (p.type === "array" && p.items?.type === "string") lists.push([name, p]);
     else throw new Error(`unsupported type ${p.type} for ${name}`);
   }
+  const rule = ([n, p]) => {
+    const r = ITEM_RULES[p.items.pattern ?? ""];
+    if (!r) throw new Error(`list field ${n}: item pattern ${p.items.pattern} has no parser rule in ITEM_RULES`);
+    return r;
+  };
   const required = new Set(schema.required || []);
   const q = (s) => JSON.stringify(s);
   const lines = [
@@ -37,8 +53,18 @@ export function renderFields(schema) {
     `export const STRING_DEFAULTS: string[] = [${strs.map(([, p]) => q(p.default ?? "")).join(", ")}];`,
     `export const STRING_HAS_DEFAULT: bool[] = [${strs.map(([, p]) => p.default !== undefined).join(", ")}];`,
     `export const STRING_REQUIRED: bool[] = [${strs.map(([n]) => required.has(n)).join(", ")}];`,
+    `// Lists of strings (default []): at most MAX_ITEMS entries of MIN_LENGTH..MAX_LENGTH characters, each checked by its rule.`,
+    `export const LIST_FIELDS: string[] = [${lists.map(([n]) => q(n)).join(", ")}];`,
+    `export const LIST_MAX_ITEMS: i32[] = [${lists.map(([, p]) => p.maxItems).join(", ")}];`,
+    `export const LIST_ITEM_MIN_LENGTH: i32[] = [${lists.map(([, p]) => p.items.minLength ?? 1).join(", ")}];`,
+    `export const LIST_ITEM_MAX_LENGTH: i32[] = [${lists.map(([, p]) => p.items.maxLength).join(", ")}];`,
+    `export const LIST_ITEM_RULES: string[] = [${lists.map((l) => q(rule(l))).join(", ")}];`,
     "",
   ];
+  for (const [n, p] of lists) {
+    if (!Array.isArray(p.default) || p.default.length !== 0 || p.maxItems === undefined || p.items.maxLength === undefined)
+      throw new Error(`list field ${n} needs default [], maxItems and items.maxLength`);
+  }
   for (const [n, p] of ints) {
     if (p.default === undefined || p.minimum === undefined || p.maximum === undefined)
       throw new Error(`integer field ${n} needs default, minimum and maximum`);

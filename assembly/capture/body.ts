@@ -40,9 +40,17 @@ export class BodyCapture {
     this.limit = limit < 0 ? 0 : limit;
   }
 
+  /** Not read at all (cequenceSkipBodyContentTypes): the transaction says so instead of "truncated". */
+  skipped: bool = false;
+
+  /** Stops capturing this body before any byte: bytes that pass are only counted. */
+  skip(): void {
+    this.skipped = true;
+  }
+
   /** How many leading bytes of a chunk of `chunkSize` bytes to copy: min(chunkSize, room left). */
   wanted(chunkSize: u32): u32 {
-    if (this.gap || this.released) return 0;
+    if (this.gap || this.released || this.skipped) return 0;
     let room = <i64>(this.limit - this.captured);
     if (room > budgetLeft) room = budgetLeft;
     if (room <= 0) return 0;
@@ -83,7 +91,7 @@ export class BodyCapture {
 
   /** Some of the body was not captured (over the limit, or the host withheld bytes). */
   get truncated(): bool {
-    return this.total > <u64>this.captured;
+    return !this.skipped && this.total > <u64>this.captured;
   }
 
   /** The captured bytes in one buffer (tests and tools; the serialiser walks `chunks` instead). */

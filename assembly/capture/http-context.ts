@@ -6,7 +6,9 @@
 // and bytes beyond it are only counted; a response outside minStatus..maxStatus drops everything at
 // once; a stream that ends without a complete response (client abort, upstream reset: response headers
 // or end of stream never seen) is not captured; all state is released in on_log and again in
-// on_delete, whichever comes first, so nothing outlives the stream.
+// on_delete, whichever comes first, so nothing outlives the stream. Capture controls: an excluded path or
+// method drops the stream at its request headers (nothing read, nothing queued); a skipped content type
+// stops that side's body before its first byte.
 import {
   Context,
   RootContext,
@@ -26,20 +28,31 @@ import { parseStatus, statusCaptured } from "./status";
 import { CapturedExchange, readRequestLine, serializeTransaction } from "./transaction";
 import { txnIds } from "./entropy";
 import { sourceInfoFor } from "./source-info";
+import { CaptureControls } from "./controls";
+import { captureCounts } from "./counters";
 
 export class CaptureContext extends Context {
   /** The stream being collected; null before on_request_headers, once dropped, and after on_log. */
   private x: CapturedExchange | null = null;
   private responseComplete: bool = false;
 
-  constructor(context_id: u32, root: RootContext, public config: Config) {
+  constructor(context_id: u32, root: RootContext, public config: Config, public controls: CaptureControls) {
     super(context_id, root);
   }
 
   onRequestHeaders(_headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const pairs = getHeaderPairsBytes(HeaderMapTypeValues.RequestHeaders);
+    const k = this.controls;
+    if (k.excludes) {
+      const line = readRequestLine(new HeaderPairs(pairs));
+      if (k.excluded(line.path.ptr, line.path.len, line.method.ptr, line.method.len)) {
+        captureCounts.excluded++;
+        return FilterHeadersStatusValues.Continue;
+      }
+    }
     const x = new CapturedExchange();
     x.requestStartNs = nowNanos();
-    x.requestHeaders = getHeaderPairsBytes(HeaderMapTypeValues.RequestHeaders);
+    x.requestHeaders = pairs;
     const src = getPropertyBytes("source\0address");
     x.sourceAddress = src;
     if (!hasPort(src)) x.sourcePort = portFromInt64(getPropertyBytes("source\0port"));
@@ -48,6 +61,7 @@ export class CaptureContext extends Context {
     if (!hasPort(dst)) x.destinationPort = portFromInt64(getPropertyBytes("destination\0port"));
     x.protocol = getPropertyBytes("request\0protocol");
     x.requestBody = new BodyCapture(this.config.bodyLimit);
+    if (k.skipsBodies) skipByContentType(x.requestBody!, new HeaderPairs(pairs), k);
     this.x = x;
     this.responseComplete = false;
     if (this.config.debug) {
@@ -79,6 +93,7 @@ export class CaptureContext extends Context {
     x.status = status;
     x.responseHeaders = pairs;
     x.responseBody = new BodyCapture(this.config.bodyLimit);
+    if (this.controls.skipsBodies) skipByContentType(x.responseBody!, view, this.controls);
     if (end_of_stream) this.responseComplete = true;
     return FilterHeadersStatusValues.Continue;
   }
@@ -108,7 +123,7 @@ export class CaptureContext extends Context {
     this.release();
     if (x == null || x.responseHeaders == null || !complete) return;
     const id = txnIds().next();
-    const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id));
+    const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id), this.controls);
     const root = this.root_context;
     if (root instanceof PolicyRoot) {
       const client = (<PolicyRoot>root).client;
@@ -142,6 +157,14 @@ function takeChunk(body: BodyCapture, bufferType: i32, chunkSize: u32): void {
   if (chunkSize == 0) return;
   const want = body.wanted(chunkSize);
   body.add(chunkSize, want > 0 ? getBufferBytes(bufferType, 0, want) : null);
+}
+
+/** cequenceSkipBodyContentTypes: a side whose content type is listed is not read at all. */
+function skipByContentType(body: BodyCapture, pairs: HeaderPairs, k: CaptureControls): void {
+  if (pairs.find("content-type") && k.skipsContentType(pairs.valuePtr, pairs.valueLen)) {
+    body.skip();
+    captureCounts.bodiesSkipped++;
+  }
 }
 
 function hasPort(addr: ArrayBuffer | null): bool {

@@ -32,11 +32,17 @@
 // is omitted: no host gives a connection's request count (Envoy has no such attribute). A body cut short
 // adds "cq-body-truncated:dHJ1ZQ==" (base64 of "true") as the last entry of that side's headers, and its
 // "length" counts the bytes carried.
+//
+// Capture controls (controls.ts) apply here, before encoding: a redacted header's value travels as
+// base64("[REDACTED]"); a JSON body has its listed keys' values replaced (json-redact.ts); a body not
+// read because of its content type travels empty with the entry "cq-body-skipped:dHJ1ZQ==".
 import { JsonWriter } from "./json-writer";
 import { Base64Stream } from "./base64";
 import { BodyCapture } from "./body";
 import { HeaderPairs, Slice } from "./header-pairs";
 import { splitHostPort } from "./address";
+import { CaptureControls, isJsonContentType } from "./controls";
+import { redactJson } from "./json-redact";
 import { POLICY_VERSION } from "../version";
 
 export const FORMAT_VERSION = "1.0";
@@ -44,10 +50,16 @@ export const FORMAT_VERSION = "1.0";
 export const PRODUCT_TYPE = "mulesoft-flex-gateway";
 /** The header entry marking a side whose body was cut: cq-body-truncated, value base64("true"). */
 export const TRUNCATED_ENTRY = "cq-body-truncated:dHJ1ZQ==";
+/** The header entry marking a side whose body was not read (cequenceSkipBodyContentTypes). */
+export const SKIPPED_ENTRY = "cq-body-skipped:dHJ1ZQ==";
+/** base64("[REDACTED]"): the value of a redacted header on the wire. */
+export const REDACTED_BASE64 = "W1JFREFDVEVEXQ==";
 
 // Fragments joined once at start-up, not per transaction.
 const TRUNCATED_ONLY = "\"" + TRUNCATED_ENTRY + "\"";
 const TRUNCATED_AFTER = ",\"" + TRUNCATED_ENTRY + "\"";
+const SKIPPED_ONLY = "\"" + SKIPPED_ENTRY + "\"";
+const SKIPPED_AFTER = ",\"" + SKIPPED_ENTRY + "\"";
 const AFTER_TIMESTAMP = "\",\"version\":\"" + FORMAT_VERSION + "\",\"transaction-id\":";
 const SOURCE_INFO_OPEN = "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":";
 
@@ -129,9 +141,13 @@ function writeSliceOrEmpty(w: JsonWriter, s: Slice): void {
   else raw(w, "\"\"");
 }
 
-/** ["name:base64(value)", ...]: one entry per regular header value, then the truncation entry if cut. */
-function writeHeaders(w: JsonWriter, pairs: HeaderPairs, truncated: bool, b64: Base64Stream): void {
+/**
+ * ["name:base64(value)", ...]: one entry per regular header value (a redacted one's value is
+ * [REDACTED]), then the truncation or skip entry for that side's body.
+ */
+function writeHeaders(w: JsonWriter, pairs: HeaderPairs, body: BodyCapture | null, b64: Base64Stream, k: CaptureControls | null): void {
   const out = w.out;
+  const redact = k != null && k.redactsHeaders;
   raw(w, "[");
   let first = true;
   pairs.rewind();
@@ -141,36 +157,59 @@ function writeHeaders(w: JsonWriter, pairs: HeaderPairs, truncated: bool, b64: B
     first = false;
     w.escapedLossy(pairs.namePtr, pairs.nameLen);
     out.writeByte(0x3a); // ':'
-    b64.write(out, pairs.valuePtr, pairs.valueLen);
-    b64.finish(out);
+    if (redact && k!.redactsHeader(pairs.namePtr, pairs.nameLen)) {
+      out.writeAscii(REDACTED_BASE64);
+    } else {
+      b64.write(out, pairs.valuePtr, pairs.valueLen);
+      b64.finish(out);
+    }
     out.writeByte(0x22);
   }
   pairs.rewind();
-  if (truncated) raw(w, first ? TRUNCATED_ONLY : TRUNCATED_AFTER);
+  if (body != null && body.skipped) raw(w, first ? SKIPPED_ONLY : SKIPPED_AFTER);
+  else if (body != null && body.truncated) raw(w, first ? TRUNCATED_ONLY : TRUNCATED_AFTER);
   raw(w, "]");
 }
 
-/** ,"body":{"length":N,"data":"<base64>"}: N is the number of bytes carried. */
-function writeBody(w: JsonWriter, body: BodyCapture | null, b64: Base64Stream): void {
+/** Whether a side's body is JSON for cequenceRedactJsonFields: its content type says so, or, without one, it starts with { or [. */
+function looksJson(pairs: HeaderPairs, body: BodyCapture): bool {
+  if (pairs.find("content-type")) return isJsonContentType(pairs.valuePtr, pairs.valueLen);
+  const chunks = body.chunks;
+  for (let i = 0; i < chunks.length; i++) {
+    const c = unchecked(chunks[i]);
+    const p = changetype<usize>(c);
+    for (let j = 0; j < c.byteLength; j++) {
+      const b = load<u8>(p + <usize>j);
+      if (b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d) continue;
+      return b == 0x7b || b == 0x5b;
+    }
+  }
+  return false;
+}
+
+/** ,"body":{"length":N,"data":"<base64>"}: N is the number of bytes carried (after any JSON redaction). */
+function writeBody(w: JsonWriter, body: BodyCapture | null, b64: Base64Stream, pairs: HeaderPairs, k: CaptureControls | null): void {
   const out = w.out;
   raw(w, ",\"body\":{\"length\":");
-  if (body == null) {
+  if (body == null || body.captured == 0) {
     raw(w, "0,\"data\":\"\"}");
     return;
   }
-  out.writeI64(body.captured);
+  let chunks = body.chunks;
+  let length = body.captured;
+  if (k != null && k.redactsJson && looksJson(pairs, body)) {
+    const r = redactJson(chunks, k.jsonKeys, body.captured);
+    chunks = [r.bytes];
+    length = r.bytes.byteLength;
+  }
+  out.writeI64(length);
   raw(w, ",\"data\":\"");
-  const chunks = body.chunks;
   for (let i = 0; i < chunks.length; i++) {
     const c = unchecked(chunks[i]);
     b64.write(out, changetype<usize>(c), c.byteLength);
   }
   b64.finish(out);
   raw(w, "\"}");
-}
-
-function isTruncated(body: BodyCapture | null): bool {
-  return body != null && body.truncated;
 }
 
 /** Writes the IP part of an "ip:port" property as a JSON string ("" when absent); returns its port or -1. */
@@ -210,7 +249,7 @@ function writeEpochMillis(w: JsonWriter, ns: u64): void {
 }
 
 /** Serialises one transaction to the UTF-8 bytes of one JSON object. */
-export function serializeTransaction(x: CapturedExchange, id: string, src: SourceInfo): ArrayBuffer {
+export function serializeTransaction(x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null = null): ArrayBuffer {
   const w = new JsonWriter(estimateSize(x));
   const out = w.out;
   const b64 = new Base64Stream();
@@ -258,15 +297,16 @@ export function serializeTransaction(x: CapturedExchange, id: string, src: Sourc
     out.writeI64(sport);
   }
   raw(w, "},\"headers\":");
-  writeHeaders(w, reqPairs, isTruncated(x.requestBody), b64);
-  writeBody(w, x.requestBody, b64);
+  writeHeaders(w, reqPairs, x.requestBody, b64, controls);
+  writeBody(w, x.requestBody, b64, reqPairs, controls);
 
   // response
   raw(w, "},\"response\":{\"status-code\":\"");
   out.writeI64(x.status);
   raw(w, "\",\"headers\":");
-  writeHeaders(w, new HeaderPairs(x.responseHeaders), isTruncated(x.responseBody), b64);
-  writeBody(w, x.responseBody, b64);
+  const respPairs = new HeaderPairs(x.responseHeaders);
+  writeHeaders(w, respPairs, x.responseBody, b64, controls);
+  writeBody(w, x.responseBody, b64, respPairs, controls);
 
   // txn-meta-data
   raw(w, SOURCE_INFO_OPEN);

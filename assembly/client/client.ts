@@ -14,6 +14,7 @@
 // failure the holder extends the lease to the end of its backoff, so all workers back off together.
 // If the host has no shared data, each worker falls back to its own token.
 import { POLICY_VERSION } from "../version";
+import { captureCounts } from "../capture/counters";
 import { RootContext, WasmResultValues } from "@solo-io/proxy-runtime/assembly";
 import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";
@@ -77,6 +78,11 @@ function describeStatus(status: u32): string {
   if (status == 503) return "status=503, unavailable or connect failure";
   if (status == 504) return "status=504, timeout";
   return "status=" + status.toString();
+}
+
+/** What the capture controls left out (not part of the delivery balance: never captured). */
+function captureLine(): string {
+  return " excluded=" + captureCounts.excluded.toString() + " bodies_skipped=" + captureCounts.bodiesSkipped.toString();
 }
 
 export class CequenceClient {
@@ -150,7 +156,7 @@ export class CequenceClient {
     const o = this.outbox;
     const queued = <u64>o.queue.count;
     const inFlight = o.inFlightTransactions();
-    const line = o.counters.line(queued, o.queue.queuedBytes, inFlight, o.batches.length, o.waitingBatches());
+    const line = o.counters.line(queued, o.queue.queuedBytes, inFlight, o.batches.length, o.waitingBatches()) + captureLine();
     if (queued + inFlight > 0) {
       logWarn("Shutting down: " + (queued + inFlight).toString() + " transaction(s) queued or in flight are not sent; " + line);
     } else {
@@ -175,7 +181,7 @@ export class CequenceClient {
     if (now - this.lastStatsMs >= <i64>c.statsIntervalMs) {
       this.lastStatsMs = now;
       const o = this.outbox;
-      logInfo(o.counters.line(<u64>o.queue.count, o.queue.queuedBytes, o.inFlightTransactions(), o.batches.length, o.waitingBatches()) +
+      logInfo(o.counters.line(<u64>o.queue.count, o.queue.queuedBytes, o.inFlightTransactions(), o.batches.length, o.waitingBatches()) + captureLine() +
         (this.capturing ? "" : " (capture stopped: invalid configuration)"));
     }
   }

@@ -8,7 +8,9 @@ import {
   INT_FIELDS, INT_DEFAULTS, INT_MINIMUMS, INT_MAXIMUMS,
   BOOL_FIELDS, BOOL_DEFAULTS,
   STRING_FIELDS, STRING_DEFAULTS, STRING_HAS_DEFAULT, STRING_REQUIRED,
+  LIST_FIELDS, LIST_MAX_ITEMS, LIST_ITEM_MIN_LENGTH, LIST_ITEM_MAX_LENGTH, LIST_ITEM_RULES,
 } from "./fields.generated";
+import { readList } from "./lists";
 
 export const AUTH_SERVICE_NAME = "cequence-auth-service";
 export const EDGE_SERVICE_NAME = "cequence-edge-service";
@@ -39,6 +41,12 @@ export class Config {
   retryGiveUpMs: i32 = 0;
   tokenRefreshMarginSeconds: i32 = 0;
   statsIntervalMs: i32 = 0;
+  // Capture controls (capture/controls.ts turns them into matchers)
+  excludePaths: string[] = [];
+  excludeMethods: string[] = [];
+  redactHeaders: string[] = [];
+  redactJsonFields: string[] = [];
+  skipBodyContentTypes: string[] = [];
   // Derived
   authAuthority: string = "";
   edgeAuthority: string = "";
@@ -58,7 +66,10 @@ export class Config {
       " inFlight=" + this.maxInFlightBatches.toString() +
       " timeouts=" + this.edgeTimeoutMs.toString() + "/" + this.authTimeoutMs.toString() + "ms" +
       " retry=" + this.retryInitialBackoffMs.toString() + "-" + this.retryMaxBackoffMs.toString() + "ms giveUp=" + this.retryGiveUpMs.toString() + "ms" +
-      " tokenMargin=" + this.tokenRefreshMarginSeconds.toString() + "s stats=" + this.statsIntervalMs.toString() + "ms";
+      " tokenMargin=" + this.tokenRefreshMarginSeconds.toString() + "s stats=" + this.statsIntervalMs.toString() + "ms" +
+      " exclude=" + this.excludePaths.length.toString() + " path(s)/" + this.excludeMethods.length.toString() + " method(s)" +
+      " redact=" + this.redactHeaders.length.toString() + " header(s)/" + this.redactJsonFields.length.toString() + " JSON field(s)" +
+      " skipBodies=" + this.skipBodyContentTypes.length.toString() + " type(s)";
   }
 }
 
@@ -132,7 +143,7 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
   const keys = obj.keys;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (indexOfName(INT_FIELDS, k) < 0 && indexOfName(BOOL_FIELDS, k) < 0 && indexOfName(STRING_FIELDS, k) < 0) {
+    if (indexOfName(INT_FIELDS, k) < 0 && indexOfName(BOOL_FIELDS, k) < 0 && indexOfName(STRING_FIELDS, k) < 0 && indexOfName(LIST_FIELDS, k) < 0) {
       result.warnings.push(k + ": unknown field, ignored");
     }
   }
@@ -189,6 +200,13 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
     present[i] = given;
   }
 
+  const lists = new Array<string[]>(LIST_FIELDS.length);
+  for (let i = 0; i < LIST_FIELDS.length; i++) {
+    const r = readList(obj.get(LIST_FIELDS[i]), LIST_MAX_ITEMS[i], LIST_ITEM_MIN_LENGTH[i], LIST_ITEM_MAX_LENGTH[i], LIST_ITEM_RULES[i]);
+    if (r.error.length > 0) return fail(result, LIST_FIELDS[i], r.error);
+    lists[i] = r.values;
+  }
+
   const c = new Config();
   c.authUrl = strs[indexOfName(STRING_FIELDS, "cequenceAuthUrl")];
   c.edgeUrl = strs[indexOfName(STRING_FIELDS, "cequenceEdgeUrl")];
@@ -215,6 +233,11 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
   c.retryGiveUpMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceRetryGiveUpMs")];
   c.tokenRefreshMarginSeconds = <i32>ints[indexOfName(INT_FIELDS, "cequenceTokenRefreshMarginSeconds")];
   c.statsIntervalMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceStatsIntervalMs")];
+  c.excludePaths = lists[indexOfName(LIST_FIELDS, "cequenceExcludePaths")];
+  c.excludeMethods = lists[indexOfName(LIST_FIELDS, "cequenceExcludeMethods")];
+  c.redactHeaders = lists[indexOfName(LIST_FIELDS, "cequenceRedactHeaders")];
+  c.redactJsonFields = lists[indexOfName(LIST_FIELDS, "cequenceRedactJsonFields")];
+  c.skipBodyContentTypes = lists[indexOfName(LIST_FIELDS, "cequenceSkipBodyContentTypes")];
 
   // Semantic checks, in field order so the first problem named is the first an operator meets.
   const auth = parseServiceUrl(c.authUrl);

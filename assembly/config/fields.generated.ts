@@ -11,3 +11,9 @@ export const STRING_FIELDS: string[] = ["cequenceAuthUrl", "cequenceEdgeUrl", "s
 export const STRING_DEFAULTS: string[] = ["", "", "default", "", "", "", "/api-transactions"];
 export const STRING_HAS_DEFAULT: bool[] = [false, false, true, false, false, false, true];
 export const STRING_REQUIRED: bool[] = [true, true, false, false, false, false, false];
+// Lists of strings (default []): at most MAX_ITEMS entries of MIN_LENGTH..MAX_LENGTH characters, each checked by its rule.
+export const LIST_FIELDS: string[] = ["cequenceExcludePaths", "cequenceExcludeMethods", "cequenceRedactHeaders", "cequenceRedactJsonFields", "cequenceSkipBodyContentTypes"];
+export const LIST_MAX_ITEMS: i32[] = [64, 64, 64, 64, 64];
+export const LIST_ITEM_MIN_LENGTH: i32[] = [1, 1, 1, 1, 1];
+export const LIST_ITEM_MAX_LENGTH: i32[] = [1024, 64, 256, 256, 256];
+export const LIST_ITEM_RULES: string[] = ["path", "token", "token", "any", "media"];

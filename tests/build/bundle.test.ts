@@ -28,7 +28,9 @@ for (const platform of ["policies-docker-linux", "policies-k8s"]) {
     for (const [name, p] of Object.entries<any>(schema.properties)) {
       const d = def.spec.properties[name];
       assert.equal(d.type, p.type, name);
-      assert.equal(d.default, p.default, `${name} default`);
+      assert.deepEqual(d.default, p.default, `${name} default`);
+      assert.deepEqual(d.items, p.items, `${name} items`);
+      assert.equal(d.maxItems, p.maxItems, `${name} maxItems`);
       assert.equal(d.minimum, p.minimum, `${name} minimum`);
       assert.equal(d.maximum, p.maximum, `${name} maximum`);
       assert.ok(d.description && d.description.length > 10, `${name} has a description`);
@@ -97,6 +99,7 @@ test("the README documents every configuration field with its default", () => {
   for (const [name, p] of Object.entries<any>(schema.properties)) {
     const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\` |`));
     assert.ok(row, `README has a row for ${name}`);
-    if (p.default !== undefined) assert.ok(row!.includes("`" + String(p.default) + "`"), `README row for ${name} shows default ${p.default}`);
+    const shown = Array.isArray(p.default) ? JSON.stringify(p.default) : String(p.default);
+    if (p.default !== undefined) assert.ok(row!.includes("`" + shown + "`"), `README row for ${name} shows default ${shown}`);
   }
 });

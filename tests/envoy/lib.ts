@@ -18,9 +18,11 @@ export function header(r: Sent, name: string): string | undefined {
   return r.headers.find(([k]) => k === name)?.[1];
 }
 
-/** What the policy logged (`[cequence] …`), verbatim, from log index `from`. */
-export function cequenceLines(s: Subject, from = 0): string[] {
-  return s.messages(from).filter((m) => m.startsWith('[cequence]'));
+/** What the policy logged (`[cequence] …`), verbatim, between log marks `from` and `to` (see `mark`). */
+export function cequenceLines(s: Subject, from = 0, to?: number): string[] {
+  const lines = s.messages(from);
+  const upTo = to === undefined ? lines.length : lines.length - s.messages(to).length;
+  return lines.slice(0, upTo).filter((m) => m.startsWith('[cequence]'));
 }
 
 /** Envoy's own lines (not what a module logged) saying a wasm VM failed: a trap reads

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startGateway } from '../../emulator/index.ts';
 import { writeBundle } from '../emulator/bundle.ts';
-import { startEnvoy, type EnvoyLogLine, type EnvoyProcess } from './envoy-process.ts';
+import { parseEnvoyLine, startEnvoy, type EnvoyLogLine, type EnvoyProcess } from './envoy-process.ts';
 
 export type HostKind = 'emulator' | 'envoy';
 export const HOSTS: HostKind[] = ['emulator', 'envoy'];
@@ -33,6 +33,16 @@ export interface WasmLine {
   prefix: string;
   /** Logged on Envoy's main thread (not a worker). */
   main: boolean;
+  /** The source location the line names (`source/extensions/common/wasm/context.cc:1151`). */
+  source: string;
+  /** When the host logged it (ms since the epoch, from the line's own millisecond timestamp). */
+  time: number;
+}
+
+/** The `[%Y-%m-%d %T.%e]` timestamp both hosts print, as ms since the epoch (local time). */
+function lineTime(raw: string): number {
+  const m = /^\[(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})\]/.exec(raw);
+  return m ? new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7]).getTime() : NaN;
 }
 
 const WASM_PREFIX = /^wasm log((?: [^\s:]+)*): /;
@@ -97,6 +107,7 @@ async function startEmulator(p: PluginSetup): Promise<RunningHost> {
   const wasmLines = () => gw.entries.filter((e) => e.source === 'wasm').map((e): WasmLine => ({
     level: e.level as Level, message: e.message, thread: `w${e.worker}`,
     prefix: splitWasm(e.line.slice(e.line.indexOf('] wasm log') + 2))?.prefix ?? '?', main: false,
+    source: parseEnvoyLine(e.line)?.source ?? '?', time: lineTime(e.line),
   }));
   const rawLines = () => gw.logs;
   return {
@@ -193,7 +204,10 @@ async function startEnvoyHost(p: PluginSetup): Promise<RunningHost> {
     if (l.logger !== 'wasm') return undefined;
     const w = splitWasm(l.message);
     if (!w) return undefined;
-    return { level: ENVOY_LEVEL[l.level] ?? (l.level as Level), message: w.message, thread: l.thread, prefix: w.prefix, main: l.thread === envoy.lines[0]?.thread };
+    return {
+      level: ENVOY_LEVEL[l.level] ?? (l.level as Level), message: w.message, thread: l.thread, prefix: w.prefix,
+      main: l.thread === envoy.lines[0]?.thread, source: l.source, time: lineTime(l.raw),
+    };
   };
   let envoy: EnvoyProcess;
   try {

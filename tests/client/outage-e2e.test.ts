@@ -1,0 +1,187 @@
+// The Cequence client end to end when Cequence misbehaves, on every host (the emulator's gateway and
+// real Envoy): real HTTP through a gateway loaded from the shipped bundle, against the mock Cequence
+// (HTTPS on Envoy). Edge down and back, the queue bound and its drop counter, the serviceNamespace
+// mismatch line, and calls answered as without the policy whatever Cequence does. The accounting is
+// read from the Stats lines (harness/checks.ts): captured = sent + dropped + queued + in flight.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { test } from 'node:test';
+import { forEachHost, startSubject } from '../../harness/index.ts';
+import { assertNoSecrets, waitForStats } from '../../harness/checks.ts';
+import { assertExactlyOnce, callAll, callOnEveryWorker, delivered, ids, sumOf, workersOf, SENT } from './e2e.ts';
+
+const RETRYING = /^\[cequence\] Root: edge callback - \d+ transaction\(s\) not sent \(status=503, unavailable or connect failure\); retrying in \d+ ms$/;
+
+forEachHost('client outages end to end', (host) => {
+  test('Edge down, then back: every transaction arrives exactly once, and the Stats lines balance', async () => {
+    const s = await startSubject({ host, workers: 2 });
+    try {
+      const up = await callOnEveryWorker(s, 2, 6, 'up');
+      await s.mock.waitForTransactions(up.length, 20000);
+      await s.mock.setEdgeMode('down');
+      const mark = s.mark();
+      const down = ids(10, 'down');
+      await callAll(s, down);
+      await s.waitForMessage(RETRYING, 20000, mark);
+      // Stats taken while Edge is down: what is not sent is queued or in flight, nothing dropped.
+      const during = await waitForStats(s, (x) => x.captured === up.length + down.length, 'every call captured');
+      assert.equal(during.sent, up.length);
+      assert.equal(during.dropped, 0);
+      assert.equal(during.queued + during.inFlight, down.length);
+      await s.mock.setEdgeMode('ok');
+      const back = ids(4, 'back');
+      await callAll(s, back);
+      const all = [...up, ...down, ...back];
+      await s.mock.waitForTransactions(all.length, 20000);
+      const st = await waitForStats(s, (x) => x.captured === all.length && x.queued + x.inFlight === 0, 'drained');
+      assert.deepEqual(st, { captured: all.length, sent: all.length, dropped: 0, queueFull: 0, gaveUp: 0, rejected: 0, queued: 0, inFlight: 0 });
+      assertExactlyOnce(s, all);
+      const txnIds = s.mock.transactions.map((t: any) => t['transaction-id']);
+      assert.equal(new Set(txnIds).size, txnIds.length, 'transaction ids are unique');
+      // Retried batches are posted again: the "sent" lines still add up to each transaction once.
+      assert.equal(sumOf(s, SENT), all.length);
+      assert.equal(s.mock.tokenRequests.length, 1);
+      assertNoSecrets(s);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('cequenceQueueMaxTransactions: over the bound while Edge is down the oldest are dropped, and the drop counter equals exactly what is missing at Edge', async () => {
+    const s = await startSubject({ host, workers: 2, config: { cequenceQueueMaxTransactions: 15, cequenceBatchMaxTransactions: 5 } });
+    try {
+      await s.mock.setEdgeMode('down');
+      const list = await callOnEveryWorker(s, 2, 60, 'bound');
+      await s.waitForMessage(/^\[cequence\] Queue full: dropped \d+ transaction\(s\) \(oldest first; bounds 15 transactions/, 20000);
+      const byWorker = await workersOf(s, list);
+      await waitForStats(s, (x) => x.captured === list.length, 'every call captured');
+      await s.mock.setEdgeMode('ok');
+      const st = await waitForStats(s, (x) => x.captured === list.length && x.queued + x.inFlight === 0, 'drained');
+      const got = delivered(s);
+      assert.equal(new Set(got).size, got.length, 'a transaction arrived twice');
+      const missing = list.filter((id) => !got.includes(id));
+      assert.ok(st.queueFull > 0, JSON.stringify(st));
+      assert.equal(st.dropped, st.queueFull);
+      assert.equal(st.sent, got.length);
+      assert.equal(st.dropped, missing.length, 'dropped counter vs transactions missing at Edge');
+      // Drop-oldest, per worker: each worker's newest 15 (its queue bound, in flight included) arrived.
+      for (const w of new Set(byWorker.values())) {
+        const mine = list.filter((id) => byWorker.get(id) === w);
+        for (const id of mine.slice(-15)) assert.ok(got.includes(id), `worker ${w} lost one of its newest transactions: ${id}`);
+        assert.ok(mine.filter((id) => got.includes(id)).length <= 15, `worker ${w} kept more than its bound`);
+      }
+      assertNoSecrets(s);
+    } finally {
+      await s.close();
+    }
+  });
+
+  for (const auth of [true, false]) {
+    test(`serviceNamespace other than the Services' namespace (auth ${auth ? 'on' : 'off'}): the "serviceNamespace mismatch" line naming the cluster; traffic untouched, transactions stay queued`, async () => {
+      // The Services (and everything else) are in namespace "default"; the policy is told "prod".
+      const s = await startSubject({ host, config: { serviceNamespace: 'prod', cequenceAuthEnabled: auth }, mock: { authRequired: auth } });
+      try {
+        const started = Date.now();
+        const list = ids(5, 'ns');
+        await callAll(s, list);
+        const cluster = auth ? 'cequence-auth-service.prod.svc' : 'cequence-edge-service.prod.svc';
+        const line = await s.waitForMessage(/serviceNamespace mismatch/, 20000);
+        assert.ok(line.startsWith(`[cequence] serviceNamespace mismatch: the gateway has no cluster ${cluster}`), line);
+        assert.ok(line.includes("serviceNamespace must equal the Services' metadata.namespace"), line);
+        const st = await waitForStats(s, (x) => x.captured === 5, '5 captured');
+        assert.equal(st.queued + st.inFlight, 5);
+        assert.equal(st.sent + st.dropped, 0);
+        assert.equal(s.mock.tokenRequests.length + s.mock.edgeRequests.length, 0, 'nothing reached Cequence');
+        // Rate-limited: about one line per Stats interval (1 s) per worker, although the refused
+        // calls are retried every few hundred ms (loose bound: no timing is asserted tightly).
+        const lines = s.wasmLines().filter((l) => l.text.includes('serviceNamespace mismatch'));
+        const perWorker = new Map<number, number>();
+        for (const l of lines) perWorker.set(l.worker, (perWorker.get(l.worker) ?? 0) + 1);
+        const bound = Math.ceil((Date.now() - started) / 1000) + 2;
+        for (const [w, n] of perWorker) assert.ok(n <= bound, `worker ${w}: ${n} mismatch lines in ${Date.now() - started} ms`);
+        assertNoSecrets(s);
+      } finally {
+        await s.close();
+      }
+    });
+  }
+
+  test('whatever Cequence does, every call through the gateway is answered as without the policy, and the accounting stays exact', async () => {
+    const s = await startSubject({
+      host,
+      workers: 2,
+      config: { cequenceEdgeTimeoutMs: 300, cequenceAuthTimeoutMs: 300, cequenceRetryGiveUpMs: 1500 },
+    });
+    try {
+      const m = s.mock;
+      // Each phase lasts until the client has met it (its line), so every phase is exercised.
+      const phases: [string, () => Promise<void>, RegExp][] = [
+        ['all ok', async () => { await m.setEdgeMode('ok'); await m.setAuthMode('ok'); }, SENT],
+        ['edge down', () => m.setEdgeMode('down'), RETRYING],
+        ['edge slower than the timeout', () => m.setEdgeMode('slow', { delayMs: 800 }), /not sent \(status=504, timeout\)/],
+        ['edge 500', () => m.setEdgeMode(500), /not sent \(status=500\)/],
+        ['edge refusing tokens', async () => { await m.setEdgeMode('ok'); m.revokeTokens(); await m.setEdgeMode(401); }, /rejected \(status=401\), dropped; Edge refused a fresh token too/],
+        ['token endpoint garbage', async () => { await m.setEdgeMode('ok'); m.revokeTokens(); await m.setAuthMode('garbage'); }, /^\[cequence\] Token request failed \(status=200\): response is not valid JSON/],
+        ['token endpoint hanging', () => m.setAuthMode('hang'), /^\[cequence\] Token request failed \(status=504, timeout\)/],
+        ['token endpoint down', () => m.setAuthMode('down'), /^\[cequence\] Token request failed \(status=503, unavailable or connect failure\)/],
+      ];
+      const sent: string[] = [];
+      for (const [name, apply, met] of phases) {
+        await apply();
+        const mark = s.mark();
+        for (const [i, id] of ids(6, 'any').entries()) {
+          const path = `/api/items/${id}?status=${i % 2 ? 201 : 404}&header=x-up:${id}&type=application/json`;
+          const body = JSON.stringify({ id, n: i });
+          const direct = await answer(s.upstream.url, path, undefined, body);
+          const via = await answer(s.url, path, id, body);
+          assert.deepEqual(comparable(via), comparable(direct), `${name}: ${id}`);
+          sent.push(id);
+        }
+        await s.waitForMessage(met, 20000, mark);
+      }
+      // Back to normal: everything still held is delivered; the rest is counted, exactly.
+      await m.setAuthMode('ok');
+      await m.setEdgeMode('ok');
+      const st = await waitForStats(s, (x) => x.captured === sent.length && x.queued + x.inFlight === 0, 'drained', 60000);
+      const got = m.transactions.map((t: any) => String(t.request['uri-query-fragment']).replace(/^\/api\/items\/([^?]+)\?.*$/, '$1'));
+      assert.equal(new Set(got).size, got.length, 'a transaction arrived twice');
+      assert.equal(st.sent, got.length);
+      assert.equal(st.dropped, sent.filter((id) => !got.includes(id)).length, 'dropped counter vs missing');
+      assert.ok(st.sent > 0 && st.rejected > 0, JSON.stringify(st)); // the 401 phase drops, the others deliver
+      assertNoSecrets(s);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+interface Answer { status: number; body: string; type?: string; custom?: string | string[] }
+
+function answer(base: string, path: string, id: string | undefined, body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (id) headers['x-test'] = id;
+    const req = http.request(base.replace(/\/$/, '') + path, { method: 'POST', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), type: res.headers['content-type'], custom: res.headers['x-up'] }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** What the client sees without the policy: the upstream's answer, minus what depends on the hop. */
+function comparable(a: Answer): Answer {
+  if (a.type?.startsWith('application/json')) {
+    const j = JSON.parse(a.body);
+    // The echo reports the request headers, which the gateway legitimately changes (x-request-id,
+    // x-forwarded-*, host); compare what the client sent and what came back.
+    return { ...a, body: JSON.stringify({ method: j.method, path: j.path, query: j.query, body: j.body }) };
+  }
+  return a;
+}
+
+
+

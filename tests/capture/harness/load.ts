@@ -35,6 +35,8 @@ export interface Harness {
   requestChunk(chunk: Buffer): number;
   responseChunk(chunk: Buffer): number;
   serialize(id: string): Buffer;
+  /** Capture controls from a policy configuration (null: none); false when the configuration is invalid. */
+  controls(config: Record<string, unknown> | null): boolean;
 }
 
 export async function loadHarness(): Promise<Harness> {
@@ -76,6 +78,7 @@ export async function loadHarness(): Promise<Harness> {
     times: (status, a) => ex.setTimes(status, a),
     requestChunk: (c) => ex.requestChunk(put(c)) >>> 0,
     responseChunk: (c) => ex.responseChunk(put(c)) >>> 0,
+    controls: (config) => ex.setControls(put(config && Buffer.from(JSON.stringify(config)))) === 0,
     serialize: (id) => {
       const p = ex.serialize(put(Buffer.from(id))) >>> 0;
       const len = new DataView(memory.buffer).getUint32(p - 4, true);

@@ -3,9 +3,26 @@
 // against schema/transaction.schema.json. Not part of the policy module.
 import { CapturedExchange, SourceInfo, serializeTransaction } from "../../../assembly/capture/transaction";
 import { BodyCapture } from "../../../assembly/capture/body";
+import { CaptureControls } from "../../../assembly/capture/controls";
+import { parseConfig } from "../../../assembly/config/config";
 
 let x = new CapturedExchange();
 let src = new SourceInfo();
+let controls: CaptureControls | null = null;
+
+/** Capture controls from a policy configuration (JSON); 0 when it is valid, else the error's length. */
+export function setControls(p: usize): i32 {
+  const cfg = take(p);
+  if (cfg == null) {
+    controls = null;
+    return 0;
+  }
+  const r = parseConfig(Uint8Array.wrap(cfg));
+  const c = r.config;
+  if (c == null) return r.error.length;
+  controls = CaptureControls.from(c);
+  return 0;
+}
 
 /** A buffer for Node to fill; pinned until a setter takes it over. */
 export function alloc(n: i32): usize {
@@ -65,6 +82,6 @@ export function responseChunk(p: usize): u32 { return chunk(x.responseBody, p); 
 /** Serialises; returns a pinned ArrayBuffer (its length is at ptr - 4). */
 export function serialize(id: usize): usize {
   const idBuf = take(id);
-  const out = serializeTransaction(x, idBuf == null ? "" : String.UTF8.decode(idBuf), src);
+  const out = serializeTransaction(x, idBuf == null ? "" : String.UTF8.decode(idBuf), src, controls);
   return __pin(changetype<usize>(out));
 }

@@ -128,8 +128,12 @@ export class ProxyWasmHost {
   start(workers: number): void {
     const bad = disallowedImports(this.module);
     if (bad.length) {
-      const msg = `Failed to load Wasm module due to a missing import: ${bad.join(', ')}`;
-      this.hostLog('critical', msg);
+      // Envoy 1.40 (V8) stops at the first import it lacks, in the module's import order, and
+      // names only that one; then the plugin fails to load (fail closed: the configuration is refused).
+      const msg = `Failed to load Wasm module due to a missing import: ${bad[0]}`;
+      this.hostLog('error', msg);
+      this.hostLog('error', 'Wasm VM failed Failed to initialize Wasm code', undefined, 'wasm', 'source/extensions/common/wasm/wasm.cc:104');
+      this.hostLog('critical', `Plugin ${this.pluginName} failed to load`, undefined, 'wasm', 'source/extensions/common/wasm/wasm.cc:626');
       throw new Error(msg);
     }
     for (let i = 0; i < workers; i++) {

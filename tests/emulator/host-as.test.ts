@@ -8,10 +8,11 @@ import { compileAS, listen, messages, waitFor } from './helpers.ts';
 const hosts: ProxyWasmHost[] = [];
 after(() => { for (const h of hosts) h.close(); });
 
-test('an AssemblyScript build that imports env.abort and env.seed is refused, naming both', async () => {
+test('an AssemblyScript build that imports env.abort and env.seed is refused, naming the first', async () => {
   const wasm = compileAS('as_bad_imports', []);
   assert.deepEqual(disallowedImports(new WebAssembly.Module(wasm)).sort(), ['env.abort', 'env.seed']);
-  await assert.rejects(createHost(wasm), /missing import: .*env\.abort.*env\.seed|missing import: .*env\.seed.*env\.abort/);
+  // Envoy names only the first (tests/conformance/bad-imports.test.ts holds this against Envoy).
+  await assert.rejects(createHost(wasm), (e: Error) => e.message === 'Failed to load Wasm module due to a missing import: env.abort');
 });
 
 test('SDK module: http call dispatched from the root context on tick, answered on the root context', async () => {

@@ -69,6 +69,7 @@ export class WasmVm {
   /** http_call response, visible as header map 6/7 and buffer 4 only during its callback. */
   httpCallResponse: HttpCallResponse | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
+  private tickPeriod = 0;
   private deferredStreams = new Set<HostStream>();
   private nextHttpCallId = 1;
   private metricIds = new Map<number, string>();
@@ -193,19 +194,31 @@ export class WasmVm {
 
   // ---- ticks --------------------------------------------------------------------------------
 
+  /**
+   * As Envoy's Wasm::tickHandler: one timer per root context, re-armed with the current period
+   * after each proxy_on_tick returns (so the period runs from the end of a tick, not at a fixed
+   * rate); a period set to 0 (also from inside on_tick) stops it.
+   */
   setTickPeriod(ms: number): void {
     this.clearTick();
-    if (ms === 0) return;
-    this.tickTimer = setInterval(() => {
-      if (this.failed) return this.clearTick();
+    this.tickPeriod = ms;
+    if (ms > 0) this.armTick(ms);
+  }
+  private armTick(ms: number): void {
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      if (this.failed) return;
       this.call('proxy_on_tick', this.rootContextId, this.rootContextId);
       this.flushAfterCall();
+      // on_tick may have set a new period (and armed it) or stopped the timer.
+      if (!this.failed && !this.tickTimer && this.tickPeriod > 0) this.armTick(this.tickPeriod);
     }, ms);
     this.tickTimer.unref();
   }
   clearTick(): void {
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
     this.tickTimer = null;
+    this.tickPeriod = 0;
   }
 
   deliverHttpCallResponse(token: number, response: HttpCallResponse | null): void {

@@ -17,7 +17,7 @@ export function loadConfigSchema() {
 // a list field whose items carry another pattern is refused here, so the schema cannot say more than
 // the parser checks.
 export const ITEM_RULES = {
-  "^/": "path",
+  "^/[^*]*\\*?$": "path",
   "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$": "token",
   "^[!#$%&'+.^_`|~0-9A-Za-z-]+/([!#$%&'+.^_`|~0-9A-Za-z-]+|\\*)$": "media",
   "": "any",

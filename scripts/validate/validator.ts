@@ -366,9 +366,29 @@ function compile(schema: ConfigSchema) {
   return ajv.compile({ type: "object", properties: schema.properties, required: schema.required, additionalProperties: false });
 }
 
+// What each capture-control list requires of its entries (the schema's item patterns, in words).
+const LIST_ENTRY_RULE: Record<string, string> = {
+  cequenceExcludePaths: "is not a path: it must start with \"/\", and may hold * only as its last character (a prefix)",
+  cequenceExcludeMethods: "is not an HTTP method (a token such as OPTIONS or HEAD)",
+  cequenceRedactHeaders: "is not a header name that can be redacted (a token; pseudo-headers such as :path cannot be)",
+  cequenceSkipBodyContentTypes: "is not a media type (type/subtype, or type/* for a whole type)",
+};
+
+function listEntryFix(field: string, v: string): string {
+  switch (field) {
+    case "cequenceExcludePaths": return v.startsWith("/") ? `keep * only at the end: "${v.slice(0, v.indexOf("*") + 1)}"` : `start it with "/": "/${v.replace(/^\/*/, "")}"`;
+    case "cequenceExcludeMethods": return "write the method as sent, e.g. OPTIONS";
+    case "cequenceRedactHeaders": return v.startsWith(":") ? "remove it: pseudo-headers are fields of the transaction (method, path, host, status), not headers" : "write the header name, e.g. Authorization";
+    case "cequenceSkipBodyContentTypes": return "write e.g. image/png, or image/* for every image type";
+    default: return "see the definition's spec.properties";
+  }
+}
+
 function reportSchemaError(e: ErrorObject, b: Doc, cfg: string[], config: Record<string, any>, schema: ConfigSchema, at: At) {
   const field = e.instancePath.split("/")[1];
-  const value = field !== undefined ? config[field] : undefined;
+  // A list entry (capture controls): /<field>/<index>.
+  const entry = e.instancePath.split("/")[2];
+  const value = field !== undefined ? (entry !== undefined ? config[field]?.[Number(entry)] : config[field]) : undefined;
   const show = (v: unknown) => JSON.stringify(v);
   const p = field ? schema.properties[field] ?? {} : {};
   const bounds = p.minimum !== undefined && p.maximum !== undefined ? `between ${p.minimum} and ${p.maximum}` : p.minimum !== undefined ? `at least ${p.minimum}` : `at most ${p.maximum}`;
@@ -388,6 +408,15 @@ function reportSchemaError(e: ErrorObject, b: Doc, cfg: string[], config: Record
     }
     case "type": {
       const want = (e.params as any).type;
+      if (want === "array") {
+        at("error", "type", b, [...cfg, field], `${field} must be a list of strings, got ${value === null ? "null" : typeof value} ${show(value)}`,
+          `write a list: ${field}: [${show(typeof value === "string" ? value : "…")}]`);
+        return;
+      }
+      if (entry !== undefined) {
+        at("error", "type", b, [...cfg, field], `${field} entry ${entry} must be a string, got ${show(value)}`, `quote it: "${String(value)}"`);
+        return;
+      }
       let fix = `write a${want === "integer" ? "n" : ""} ${want}`;
       if (typeof value === "string" && want === "integer" && /^-?\d+$/.test(value.trim())) fix = `write ${value.trim()} without quotes`;
       else if (typeof value === "string" && want === "boolean" && /^(true|false)$/i.test(value.trim())) fix = `write ${value.trim().toLowerCase()} without quotes`;
@@ -405,6 +434,11 @@ function reportSchemaError(e: ErrorObject, b: Doc, cfg: string[], config: Record
       at("error", "format", b, [...cfg, field], `${field} is not a valid ${(e.params as any).format}: ${show(value)}`, `write a full URL such as https://auth.<your-tenant>.cequence.ai`);
       return;
     case "pattern":
+      if (entry !== undefined) {
+        at("error", "pattern", b, [...cfg, field], `${field} entry ${entry} ${show(value)} ${LIST_ENTRY_RULE[field] ?? `does not match ${(e.params as any).pattern}`}`,
+          listEntryFix(field, String(value)));
+        return;
+      }
       at("error", "pattern", b, [...cfg, field], `${field} ${show(value)} does not match ${(e.params as any).pattern}`,
         (e.params as any).pattern === "^/" ? `start the path with "/": "/${String(value).replace(/^\/*/, "")}"` : field === "serviceNamespace" ? "use a Kubernetes namespace name: lowercase letters, digits and '-', starting and ending with a letter or digit" : `match ${(e.params as any).pattern}`);
       return;

@@ -292,3 +292,27 @@ test("usage errors exit 2; a missing path is an error", () => {
   assert.equal(r.code, 1);
   assert.match(r.stdout, /no such file or directory: no\/such\/dir/);
 });
+
+test("capture controls: bad list entries and a list written as a string, each named with a fix", () => {
+  const file = `${F}/bad/capture-controls.yaml`;
+  const r = check([DEF, IMPL, APIS, file]);
+  const msgs = r.findings.filter((f) => f.severity === "error").map((f) => `${f.code}: ${f.message} | ${f.fix}`);
+  assert.deepEqual(msgs, [
+    'pattern: cequenceExcludePaths entry 1 "static/*" is not a path: it must start with "/", and may hold * only as its last character (a prefix) | start it with "/": "/static/*"',
+    'pattern: cequenceExcludePaths entry 2 "/a*b" is not a path: it must start with "/", and may hold * only as its last character (a prefix) | keep * only at the end: "/a*"',
+    'type: cequenceExcludeMethods must be a list of strings, got string "OPTIONS" | write a list: cequenceExcludeMethods: ["OPTIONS"]',
+    'pattern: cequenceRedactHeaders entry 0 ":path" is not a header name that can be redacted (a token; pseudo-headers such as :path cannot be) | remove it: pseudo-headers are fields of the transaction (method, path, host, status), not headers',
+    'pattern: cequenceSkipBodyContentTypes entry 1 "*/*" is not a media type (type/subtype, or type/* for a whole type) | write e.g. image/png, or image/* for every image type',
+  ]);
+  assert.equal(r.findings.find((f) => f.message.startsWith("cequenceExcludeMethods"))!.line, lineOf(file, "cequenceExcludeMethods:"));
+  // The same entries pass when written as the policy accepts them.
+  const good = readFileSync(join(root, file), "utf8").replace("      - static/*\n      - /a*b", "      - /static/*").replace("cequenceExcludeMethods: OPTIONS", "cequenceExcludeMethods: [OPTIONS]")
+    .replace('      - ":path"', "      - Authorization").replace('      - "*/*"', "      - application/octet-stream");
+  const dir = mkdtempSync(join(tmpdir(), "cq-controls-"));
+  try {
+    writeFileSync(join(dir, "binding.yaml"), good);
+    clean([DEF, IMPL, APIS, join(dir, "binding.yaml")]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -20,7 +20,7 @@ import { waitUntil } from './lib.ts';
 const TEMPLATE = path.join(REPO_ROOT, 'examples/envoy/envoy.yaml');
 
 /** envsubst: every ${NAME} replaced; a placeholder without a value is an error, not an empty string. */
-export function fillTemplate(text: string, values: Record<string, string | number>): string {
+function fillTemplate(text: string, values: Record<string, string | number>): string {
   return text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
     if (!(name in values)) throw new Error(`examples/envoy/envoy.yaml: no value for \${${name}}`);
     return String(values[name]);

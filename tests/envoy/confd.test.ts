@@ -81,8 +81,9 @@ test('envoy: a conf.d change under traffic takes effect, fails no request and lo
     // New connections meet the new configuration: its per-request lines appear.
     await waitUntil('debug lines of the new configuration', () =>
       cequenceLines(s, markChange).filter((l) => l.startsWith('[cequence] Captured GET /loop/')).length >= 10);
-    // The old configuration's listener drains (2 s), then its root contexts get on_done.
-    await s.waitForMessage(/^\[cequence\] Shutting down: /, 15000, markChange);
+    // The old configuration's listener drains (2 s), then its root contexts get on_done: the worker's,
+    // which holds what Edge could not take, says how many it leaves unsent.
+    await s.waitForMessage(/^\[cequence\] Shutting down: \d+ transaction\(s\) queued or in flight are not sent; /, 15000, markChange);
     await loop.more(5);
     const recovered = s.mock.batches.length;
     await s.mock.setEdgeMode('ok');

@@ -34,12 +34,18 @@ export function performHttpCall(
   const url = new URL(baseUrl);
   const isHttps = url.protocol === 'https:';
   const get = (n: string) => headers.find(([k]) => k === n)?.[1] ?? '';
-  // Envoy's codec writes Host first; its async client marks the request internal and sends the timeout.
+  // Envoy's codec writes Host first; Context::httpCall sets content-length for a body (in place
+  // when the module sent one, else after the module's headers); then its router marks the request
+  // internal and sends the timeout.
   const out: [string, string][] = [['host', get(':authority')]];
   for (const [k, v] of headers) if (!k.startsWith(':')) out.push([k, v]);
+  if (body.length) {
+    const at = out.findIndex(([k]) => k === 'content-length');
+    if (at >= 0) out[at] = ['content-length', String(body.length)];
+    else out.push(['content-length', String(body.length)]);
+  }
   out.push(['x-envoy-internal', 'true']);
   if (timeoutMs > 0) out.push(['x-envoy-expected-rq-timeout-ms', String(timeoutMs)]);
-  if (body.length) out.push(['content-length', String(body.length)]);
   const flat: string[] = [];
   for (const [k, v] of out) flat.push(k, v);
 

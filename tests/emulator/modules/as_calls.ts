@@ -26,7 +26,15 @@ function onResponse(origin: BaseContext, headers: u32, body_size: usize, trailer
 class CallsRoot extends RootContext {
   onConfigure(size: u32): bool {
     super.onConfigure(size);
+    // The configuration is the cluster name, or JSON {"cluster":"<name>"} (what a gateway's
+    // PolicyBinding spec.config becomes; tests/conformance runs this module on both hosts).
     cluster = this.getConfiguration();
+    const key = "\"cluster\":\"";
+    const at = cluster.indexOf(key);
+    if (at >= 0) {
+      const start = at + key.length;
+      cluster = cluster.slice(start, cluster.indexOf("\"", start));
+    }
     log(LogLevelValues.info, "configured cluster=" + cluster);
     imports.proxy_set_tick_period_milliseconds(5);
     return true;

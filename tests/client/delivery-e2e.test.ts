@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { forEachHost, startSubject, CLIENT_ID, CLIENT_SECRET, type Subject } from '../../harness/index.ts';
-import { assertNoSecrets, waitForStats } from '../../harness/checks.ts';
+import { assertNoSecrets, waitFor, waitForStats } from '../../harness/checks.ts';
 import { assertBatch } from '../../emulator/wire-format.ts';
 import { assertExactlyOnce, callAll, callOnEveryWorker, ids, idOf, sumOf, workersOf, SENDING, SENT } from './e2e.ts';
 
@@ -131,9 +131,12 @@ forEachHost('client delivery end to end', (host) => {
   for (const c of [
     { mode: 'garbage' as const, line: /^\[cequence\] Token request failed \(status=200\): response is not valid JSON; retrying in \d+ ms$/ },
     { mode: 500 as const, line: /^\[cequence\] Token request failed \(status=500\); retrying in \d+ ms$/ },
+    { mode: 'hang' as const, line: /^\[cequence\] Token request failed \(status=504, timeout\); retrying in \d+ ms$/ },
+    // A reset once the request headers arrived: a 503 of the host's own, on Envoy and the emulator alike.
+    { mode: 'reset' as const, line: /^\[cequence\] Token request failed \(status=503, unavailable or connect failure\); retrying in \d+ ms$/ },
   ]) {
     test(`token endpoint answering ${c.mode}: the token failure line, one request per failure, then a token and delivery`, async () => {
-      const t = await startSubject({ host, workers: 2, config: { cequenceRetryInitialBackoffMs: 100 } });
+      const t = await startSubject({ host, workers: 2, config: { cequenceRetryInitialBackoffMs: 100, cequenceAuthTimeoutMs: 300 } });
       try {
         await t.mock.setAuthMode(c.mode, { count: 3 });
         const list = await callOnEveryWorker(t, 2, 6, `tok${c.mode}`);
@@ -152,4 +155,70 @@ forEachHost('client delivery end to end', (host) => {
       }
     });
   }
+
+  test('token endpoint down: connect failures back off; nothing is sent without a token; delivered once it is back', async () => {
+    const t = await startSubject({ host, config: { cequenceRetryInitialBackoffMs: 100 } });
+    try {
+      await t.mock.setAuthMode('down');
+      const list = ids(3, 'authdown');
+      await callAll(t, list);
+      await waitFor(() => t.messages().filter((m) => /^\[cequence\] Token request failed \(status=503, unavailable or connect failure\); retrying in \d+ ms$/.test(m)).length >= 3, '3 token failures');
+      assert.equal(t.mock.edgeRequests.length, 0);
+      const st = await waitForStats(t, (x) => x.captured === 3, '3 captured');
+      assert.equal(st.queued + st.inFlight, 3);
+      await t.mock.setAuthMode('ok');
+      await t.mock.waitForTransactions(3, 20000);
+      assertExactlyOnce(t, list);
+      assertNoSecrets(t);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a token answer that holds a token but is malformed is refused without echoing it', async () => {
+    const t = await startSubject({ host, config: { cequenceRetryInitialBackoffMs: 100 } });
+    try {
+      const fake = 'eyJhbGciOiJSUzI1NiJ9.leaked-token-value-0123456789';
+      await t.mock.setAuthMode('garbage', { count: 1, body: `{"access_token":"${fake}","expires_in":` });
+      const list = ids(2, 'malformed');
+      await callAll(t, list);
+      await t.mock.waitForTransactions(2, 20000);
+      assertExactlyOnce(t, list);
+      assert.ok(t.messages().some((m) => m.startsWith('[cequence] Token request failed (status=200)')), t.messages().join('\n'));
+      assertNoSecrets(t, ['leaked-token-value']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('Edge refusing every token: each batch is re-sent once with a fresh token, then dropped and counted as rejected', async () => {
+    const t = await startSubject({ host, config: { cequenceBatchMaxTransactions: 5, cequenceFlushIntervalMs: 60000 } });
+    try {
+      await t.mock.setEdgeMode(401);
+      await callAll(t, ids(5, 'refused'));
+      const st = await waitForStats(t, (x) => x.rejected === 5, '5 rejected');
+      assert.deepEqual(st, { captured: 5, sent: 0, dropped: 5, queueFull: 0, gaveUp: 0, rejected: 5, queued: 0, inFlight: 0 });
+      assert.equal(t.mock.edgeRequests.length, 2, 'sent once, re-sent once');
+      assert.equal(t.mock.issuedTokens.length, 2);
+      assert.ok(t.messages().some((m) => m.startsWith('[cequence] Root: edge callback - 5 transaction(s) rejected (status=401), dropped; Edge refused a fresh token too')), t.messages().join('\n'));
+      assertNoSecrets(t);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('cequenceAuthEnabled false but Edge requires a token: each batch rejected once, with the hint, and counted', async () => {
+    const t = await startSubject({ host, config: { cequenceAuthEnabled: false, cequenceBatchMaxTransactions: 3, cequenceFlushIntervalMs: 60000 } });
+    try {
+      await callAll(t, ids(3, 'needsauth'));
+      const st = await waitForStats(t, (x) => x.rejected === 3, '3 rejected');
+      assert.equal(st.captured, 3);
+      assert.equal(t.mock.edgeRequests.length, 1);
+      assert.equal(t.mock.tokenRequests.length, 0);
+      assert.ok(t.messages().some((m) => m.includes('rejected (status=401), dropped; Edge requires a token: set cequenceAuthEnabled to true')), t.messages().join('\n'));
+      assertNoSecrets(t);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -10,6 +10,14 @@ import { forEachHost, startSubject } from '../../harness/index.ts';
 import { assertNoSecrets, waitForStats } from '../../harness/checks.ts';
 import { assertExactlyOnce, callAll, callOnEveryWorker, delivered, ids, sumOf, workersOf, SENT } from './e2e.ts';
 
+/** Batches of exactly `n`: a batch leaves when full (the flush interval is the schema's longest). */
+function oneBatchOf(n: number): Record<string, unknown> {
+  return { cequenceBatchMaxTransactions: n, cequenceFlushIntervalMs: 60000 };
+}
+
+/** Edge resetting the connection once the request headers arrived: Envoy answers the call itself with a
+ *  503 ("upstream connect error or disconnect/reset before headers"), and so does the emulator. */
+const RESET = /^\[cequence\] Root: edge callback - 4 transaction\(s\) not sent \(status=503, unavailable or connect failure\); retrying in \d+ ms$/;
 const RETRYING = /^\[cequence\] Root: edge callback - \d+ transaction\(s\) not sent \(status=503, unavailable or connect failure\); retrying in \d+ ms$/;
 
 forEachHost('client outages end to end', (host) => {
@@ -105,6 +113,81 @@ forEachHost('client outages end to end', (host) => {
       }
     });
   }
+
+  test('cequenceEdgeTimeoutMs: a batch answered after the timeout is retried (status=504, timeout) and arrives once', async () => {
+    const s = await startSubject({ host, config: { ...oneBatchOf(8), cequenceEdgeTimeoutMs: 300 } });
+    try {
+      await s.mock.setEdgeMode('slow', { delayMs: 1000, count: 2 });
+      const list = ids(8, 'slow');
+      await callAll(s, list);
+      await s.mock.waitForTransactions(8, 20000);
+      await waitForStats(s, (x) => x.captured === 8 && x.sent === 8 && x.inFlight === 0, '8 sent');
+      assertExactlyOnce(s, list);
+      const timeouts = s.messages().filter((m) => /^\[cequence\] Root: edge callback - 8 transaction\(s\) not sent \(status=504, timeout\); retrying in \d+ ms$/.test(m));
+      assert.equal(timeouts.length, 2, s.messages().join('\n'));
+      assertNoSecrets(s);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('Edge resetting the connection, then answering 502: retried and delivered, nothing dropped', async () => {
+    const s = await startSubject({ host, config: oneBatchOf(4) });
+    try {
+      await s.mock.setEdgeMode('reset', { count: 1 });
+      const first = ids(4, 'reset');
+      await callAll(s, first);
+      await s.mock.waitForTransactions(4, 20000);
+      await s.mock.setEdgeMode(502, { count: 2 });
+      const second = ids(4, 'bad-gw');
+      await callAll(s, second);
+      await s.mock.waitForTransactions(8, 20000);
+      const st = await waitForStats(s, (x) => x.captured === 8 && x.sent === 8, '8 sent');
+      assert.equal(st.dropped, 0);
+      assertExactlyOnce(s, [...first, ...second]);
+      const msgs = s.messages();
+      assert.equal(msgs.filter((m) => RESET.test(m)).length, 1, msgs.join('\n'));
+      assert.equal(msgs.filter((m) => /^\[cequence\] Root: edge callback - 4 transaction\(s\) not sent \(status=502\); retrying in \d+ ms$/.test(m)).length, 2);
+      assertNoSecrets(s);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('cequenceRetryGiveUpMs: a batch still failing after the give-up age is dropped and counted as gave_up; later batches go through', async () => {
+    const s = await startSubject({ host, config: { ...oneBatchOf(5), cequenceRetryGiveUpMs: 1000, cequenceRetryMaxBackoffMs: 200 } });
+    try {
+      await s.mock.setEdgeMode(500);
+      await callAll(s, ids(5, 'lost'));
+      await waitForStats(s, (x) => x.gaveUp === 5, '5 given up');
+      assert.ok(s.messages().some((m) => /^\[cequence\] Root: edge callback - 5 transaction\(s\) not sent \(status=500\); gave up after \d+ s of retries, 5 transaction\(s\) dropped$/.test(m)), s.messages().join('\n'));
+      await s.mock.setEdgeMode('ok');
+      const later = ids(5, 'later');
+      await callAll(s, later);
+      await s.mock.waitForTransactions(5, 20000);
+      assertExactlyOnce(s, later);
+      const st = await waitForStats(s, (x) => x.sent === 5 && x.queued + x.inFlight === 0, '5 sent');
+      assert.deepEqual(st, { captured: 10, sent: 5, dropped: 5, queueFull: 0, gaveUp: 5, rejected: 0, queued: 0, inFlight: 0 });
+      assertNoSecrets(s);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('Edge answering 400: the batch is logged and dropped (rejected), not retried', async () => {
+    const s = await startSubject({ host, config: oneBatchOf(4) });
+    try {
+      await s.mock.setEdgeMode(400, { count: 1 });
+      await callAll(s, ids(4, 'refused'));
+      const st = await waitForStats(s, (x) => x.rejected === 4, '4 rejected');
+      assert.deepEqual(st, { captured: 4, sent: 0, dropped: 4, queueFull: 0, gaveUp: 0, rejected: 4, queued: 0, inFlight: 0 });
+      assert.equal(s.mock.edgeRequests.length, 1);
+      assert.ok(s.messages().includes('[cequence] Root: edge callback - 4 transaction(s) rejected (status=400), dropped'), s.messages().join('\n'));
+      assertNoSecrets(s);
+    } finally {
+      await s.close();
+    }
+  });
 
   test('whatever Cequence does, every call through the gateway is answered as without the policy, and the accounting stays exact', async () => {
     const s = await startSubject({

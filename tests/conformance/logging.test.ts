@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { probeWasm } from '../emulator/helpers.ts';
 import { Connection } from './client.ts';
 import { assertSame, conformance, withHost } from './conformance.ts';
-import { PLUGIN_NAME, type HostKind, type Level, type WasmLine } from './hosts.ts';
+import { PLUGIN_NAME, startHost, type HostKind, type Level, type WasmLine } from './hosts.ts';
 import { callees } from './servers.ts';
 
 const LEVELS: Level[] = ['trace', 'debug', 'info', 'error'];
@@ -69,3 +69,27 @@ function compareLogs(emu: Obs, envoy: Obs): void {
 for (const level of LEVELS) {
   conformance(`proxy_log at each level with the wasm logger at ${level}; proxy_get_log_level; prefixes per context`, (k) => logRun(k, level), compareLogs);
 }
+
+/** Shutdown (Envoy: SIGTERM; emulator: close()): what each root context is told. */
+async function shutdownRun(kind: HostKind) {
+  const up = await callees();
+  try {
+    const h = await startHost(kind, { wasm: probeWasm(), config: { probe: '' }, upstreamUrl: up.live.url, workers: 2 });
+    const mark = h.wasmLines().length;
+    await h.close(); // Envoy's close() waits for its exit, so every line is in
+    const after = h.wasmLines().slice(mark);
+    // per thread (workers shut down concurrently on Envoy: their lines interleave)
+    const threads = [...new Set(after.map((l) => l.thread))];
+    const pick = (main: boolean) => threads.map((t) => after.filter((l) => l.thread === t && l.main === main).map((l) => `${l.prefix}: ${l.message}`)).filter((x) => x.length);
+    return { worker: pick(false), mainThread: pick(true) };
+  } finally {
+    await up.close();
+  }
+}
+
+conformance('shutdown: each root context gets on_done then on_delete', shutdownRun, (emu, envoy) => {
+  assert.deepEqual(emu.mainThread, []);
+  assert.deepEqual(envoy.mainThread, [['main: done id=1', 'main: delete id=1']], "Envoy's main-thread root context is shut down too");
+  assertSame(emu.worker, envoy.worker, 'shutdown lines per worker');
+  assert.equal(emu.worker.length, 2);
+});

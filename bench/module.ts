@@ -12,7 +12,9 @@
 // and the queue never overflows (no drop is ever timed; the run checks that Edge got them all).
 //
 //   npm run bench:module            (~1 min)   BENCH_LONG=1 / --long for more repetitions;
-//   BENCH_CANDIDATE_WASM=<other build> adds it as a fourth subject (what an optimisation buys)
+//   BENCH_CANDIDATE_WASM=<other build> adds it as a fourth subject (what an optimisation buys);
+//   BENCH_CANDIDATE_CONFIG=controls (or a JSON object) makes the fourth subject the same (or the
+//   candidate) build with those fields merged into its configuration (what a setting costs)
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ProxyWasmHost } from '../emulator/host/index.ts';
@@ -31,7 +33,18 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 type Name = 'empty' | 'noop' | 'policy' | 'candidate';
 // BENCH_CANDIDATE_WASM: a second policy build, interleaved with the first (to measure an optimisation).
-const CANDIDATE = process.env.BENCH_CANDIDATE_WASM;
+// BENCH_CANDIDATE_CONFIG: fields merged into the candidate's configuration; "controls" is the capture
+// controls' cost case: 10 path exclusions and an excluded method that never match this traffic, 3
+// redacted headers (one present: authorization) and 5 redacted JSON fields (two present: qty, price).
+const CONTROLS = {
+  cequenceExcludePaths: ['/health', '/healthz', '/ready', '/live', '/metrics', '/static/*', '/assets/*', '/favicon.ico', '/robots.txt', '/v2/internal/*'],
+  cequenceExcludeMethods: ['OPTIONS'],
+  cequenceRedactHeaders: ['authorization', 'cookie', 'x-api-key'],
+  cequenceRedactJsonFields: ['password', 'cardNumber', 'ssn', 'qty', 'price'],
+};
+const CANDIDATE_CONFIG: Record<string, unknown> | undefined = process.env.BENCH_CANDIDATE_CONFIG === 'controls'
+  ? CONTROLS : process.env.BENCH_CANDIDATE_CONFIG ? JSON.parse(process.env.BENCH_CANDIDATE_CONFIG) : undefined;
+const CANDIDATE = process.env.BENCH_CANDIDATE_WASM ?? (CANDIDATE_CONFIG ? policyWasmPath() : undefined);
 interface Subject {
   name: Name;
   host: ProxyWasmHost;
@@ -46,7 +59,7 @@ async function main(): Promise<void> {
     { name: 'policy', host: await subjectHost(policyWasm(), { clock, config: policyConfig(mock), clusters: clustersFor(mock) }) },
   ];
   const policy = subjects[2].host;
-  if (CANDIDATE) subjects.push({ name: 'candidate', host: await subjectHost(readFileSync(CANDIDATE), { clock, config: policyConfig(mock), clusters: clustersFor(mock) }) });
+  if (CANDIDATE) subjects.push({ name: 'candidate', host: await subjectHost(readFileSync(CANDIDATE), { clock, config: { ...policyConfig(mock), ...CANDIDATE_CONFIG }, clusters: clustersFor(mock) }) });
   let expectedAtEdge = 0;
   let edgeTotal = 0;
 
@@ -136,7 +149,7 @@ async function main(): Promise<void> {
   const edgeOk = edgeTotal === expectedAtEdge;
 
   const candidateNote = CANDIDATE
-    ? `\nCandidate build \`${displayPath(CANDIDATE)}\`, interleaved with the policy in the same run:\n\n${mdTable(['body (each side)', 'policy µs/tx', 'candidate µs/tx', 'candidate / policy', 'candidate / no-op'],
+    ? `\nCandidate build \`${displayPath(CANDIDATE)}\`${CANDIDATE_CONFIG ? ` configured with ${JSON.stringify(CANDIDATE_CONFIG)}` : ''}, interleaved with the policy in the same run:\n\n${mdTable(['body (each side)', 'policy µs/tx', 'candidate µs/tx', 'candidate / policy', 'candidate / no-op'],
       SIZES.map((size) => { const u = perSize[size].us; return [SIZE_LABEL[size], fmt(median(u.policy)), fmt(median(u.candidate)), ratio(pairedRatio(u.candidate, u.policy)), ratio(pairedRatio(u.candidate, u.noop))]; }))}\n`
     : '';
   const md = `## bench:module — in-module cost per transaction

@@ -10,7 +10,7 @@
 // a listed key is still recognised wherever a string is followed by ':'.
 import { ByteBuffer } from "./byte-buffer";
 
-const REDACTED_VALUE = "\"[REDACTED]\"";
+const REDACTED_VALUE = String.UTF8.encode("\"[REDACTED]\"");
 
 // States of the tokeniser.
 const OUT: i32 = 0; // between tokens
@@ -45,6 +45,8 @@ export class JsonRedactor {
   private key: ArrayBuffer;
   private keyLen: i32 = 0;
   private readonly maxKey: i32;
+  // lengthListed[n]: some listed key is n bytes long (most strings are rejected by length alone).
+  private readonly lengthListed: StaticArray<bool>;
   /** Values replaced so far. */
   redacted: i32 = 0;
 
@@ -53,6 +55,8 @@ export class JsonRedactor {
     for (let i = 0; i < keys.length; i++) if (keys[i].byteLength > m) m = keys[i].byteLength;
     this.maxKey = m;
     this.key = new ArrayBuffer(m + 4);
+    this.lengthListed = new StaticArray<bool>(m + 1);
+    for (let i = 0; i < keys.length; i++) this.lengthListed[keys[i].byteLength] = true;
   }
 
   private keyByte(b: u32): void {
@@ -79,11 +83,13 @@ export class JsonRedactor {
 
   private keyListed(): bool {
     const n = this.keyLen;
-    if (n > this.maxKey) return false;
+    if (n > this.maxKey || !unchecked(this.lengthListed[n])) return false;
     const p = changetype<usize>(this.key);
+    const first = n > 0 ? load<u8>(p) : 0;
     for (let i = 0; i < this.keys.length; i++) {
       const k = unchecked(this.keys[i]);
-      if (k.byteLength == n && memory.compare(changetype<usize>(k), p, <usize>n) == 0) return true;
+      const kp = changetype<usize>(k);
+      if (k.byteLength == n && (n == 0 || load<u8>(kp) == first) && memory.compare(kp, p, <usize>n) == 0) return true;
     }
     return false;
   }
@@ -140,18 +146,41 @@ export class JsonRedactor {
     let run: i32 = 0; // start of the pending run of bytes to copy unchanged
     let i: i32 = 0;
     while (i < len) {
-      const c = <u32>load<u8>(ptr + <usize>i);
       const s = this.state;
       if (s == OUT) {
-        if (c == 0x22) {
-          this.state = STR;
-          this.esc = 0;
-          this.keyLen = 0;
-          this.highSurrogate = 0;
+        // Fast path: nothing matters between tokens but the next string.
+        while (i < len && load<u8>(ptr + <usize>i) != 0x22) i++;
+        if (i == len) break;
+        i++;
+        this.state = STR;
+        this.esc = 0;
+        this.keyLen = 0;
+        this.highSurrogate = 0;
+        continue;
+      }
+      if (s == STR) {
+        // Fast path: plain bytes of the string go to the key buffer while it could still match.
+        if (this.esc == 0) {
+          let n = this.keyLen;
+          const max = this.maxKey;
+          const key = changetype<usize>(this.key);
+          while (i < len) {
+            const c = load<u8>(ptr + <usize>i);
+            if (c == 0x22 || c == 0x5c) break;
+            if (n <= max) store<u8>(key + <usize>n, c);
+            n++;
+            i++;
+          }
+          this.keyLen = n;
+          if (i == len) break;
         }
-      } else if (s == STR) {
+        const c = <u32>load<u8>(ptr + <usize>i);
+        i++;
         if (!this.stringByte(c)) this.state = this.keyListed() ? AFTER_KEY : OUT;
-      } else if (s == AFTER_KEY) {
+        continue;
+      }
+      const c = <u32>load<u8>(ptr + <usize>i);
+      if (s == AFTER_KEY) {
         if (c == 0x3a) this.state = BEFORE_VALUE;
         else if (!isWs(c)) {
           this.state = OUT; // a listed word that is not a key (e.g. an array element): look at c again
@@ -161,7 +190,7 @@ export class JsonRedactor {
         if (!isWs(c)) {
           // The value starts here: write everything before it, then the replacement, then skip it.
           out.writeBytes(ptr + <usize>run, i - run);
-          out.writeAscii(REDACTED_VALUE);
+          out.writeBytes(changetype<usize>(REDACTED_VALUE), REDACTED_VALUE.byteLength);
           this.redacted++;
           this.esc = 0;
           if (c == 0x22) this.state = SKIP_STR;

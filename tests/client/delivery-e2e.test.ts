@@ -221,4 +221,35 @@ forEachHost('client delivery end to end', (host) => {
       await t.close();
     }
   });
+
+  test('one token per validity window for the whole gateway: 4 workers share it, renewed before it expires', async () => {
+    // 3 s tokens: renewed a tenth of their lifetime (0.3 s) before expiry, so about every 2.7 s.
+    const t = await startSubject({ host, workers: 4, mock: { tokenLifetimeSeconds: 3 } });
+    try {
+      const started = Date.now();
+      const sent = await callOnEveryWorker(t, 4, 4, 'renew');
+      while (Date.now() - started < 7000) {
+        const batch = ids(2, 'renew');
+        await callAll(t, batch);
+        sent.push(...batch);
+        await new Promise((r) => setTimeout(r, 100)); // pacing the traffic, not a condition
+      }
+      const elapsed = Date.now() - started;
+      await t.mock.waitForTransactions(sent.length, 20000);
+      assertExactlyOnce(t, sent);
+      // Every batch came with a valid token: none was refused.
+      assert.deepEqual(t.mock.edgeRequests.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.reason}`), []);
+      // The token endpoint saw one request per validity window, not one per worker.
+      const windows = Math.ceil(elapsed / 2700) + 1;
+      assert.ok(t.mock.tokenRequests.length >= 2, `expected a renewal, got ${t.mock.tokenRequests.length} token request(s)`);
+      assert.ok(t.mock.tokenRequests.length <= windows, `${t.mock.tokenRequests.length} token requests in ${elapsed} ms (at most ${windows} windows) for 4 workers`);
+      assert.ok(t.mock.tokenRequests.every((r) => r.outcome === 'issued'));
+      const posting = new Set(t.wasmLines().filter((l) => SENDING.test(l.text)).map((l) => l.worker));
+      assert.equal(posting.size, 4, 'all four workers posted batches');
+      await waitForStats(t, (x) => x.captured === sent.length && x.sent === sent.length, 'all sent');
+      assertNoSecrets(t);
+    } finally {
+      await t.close();
+    }
+  });
 });

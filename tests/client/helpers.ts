@@ -1,5 +1,7 @@
-// Helpers for the Cequence client's end-to-end tests: the emulator's proxy-wasm host running a module
-// whose root is the real policy root (and so the real client), against the mock Cequence.
+// Helpers for the client's emulator-only tests (memory.test.ts): the emulator's proxy-wasm host running
+// the test module tests/client/harness/index.ts (the real policy root and client, with a stream context
+// that enqueues one synthetic transaction per request) against the mock Cequence. The end-to-end
+// suites use harness/ instead (a gateway from the bundle, on every host).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
@@ -9,12 +11,11 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { createHost, type ProxyWasmHost, type SyntheticResult } from '../../emulator/host/index.ts';
 import { startMockCequence, type MockCequence, type MockCequenceOptions } from '../../emulator/mock-cequence.ts';
+import { CLIENT_ID, CLIENT_SECRET, fastSettings } from '../../harness/index.ts';
+import { parseStats, waitFor, type Stats } from '../../harness/checks.ts';
 
-export const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const ROOT = path.resolve(HERE, '../..');
-
-export const CLIENT_ID = 'client-e2e';
-export const CLIENT_SECRET = 'S3cr3t-e2e+/=&%value';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
 
 const ASC_FLAGS = [
   '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=abort_proc_exit',
@@ -33,9 +34,8 @@ function sourceFiles(dir: string): string[] {
 
 let built: Buffer | undefined;
 /**
- * The harness module (tests/client/harness/index.ts): the real policy root and client, with a stream
- * context that enqueues one small transaction per request. Built with the release flags; cached in
- * the temp directory by a hash of the sources, so parallel test files compile it once.
+ * The test module (tests/client/harness/index.ts), built with the release flags; cached in the temp
+ * directory by a hash of the sources, so parallel test files compile it once.
  */
 export function harnessWasm(): Buffer {
   if (built) return built;
@@ -64,42 +64,28 @@ export function harnessWasm(): Buffer {
 export interface Env {
   mock: MockCequence;
   host: ProxyWasmHost;
-  config: Record<string, unknown>;
   close: () => Promise<void>;
 }
 
-/** Settings that keep tests short: small intervals, timeouts and backoffs (all within the schema's bounds). */
-export function fastSettings(): Record<string, unknown> {
-  return {
-    cequenceFlushIntervalMs: 100,
-    cequenceStatsIntervalMs: 1000,
-    cequenceEdgeTimeoutMs: 1000,
-    cequenceAuthTimeoutMs: 1000,
-    cequenceRetryInitialBackoffMs: 50,
-    cequenceRetryMaxBackoffMs: 400,
-    cequenceRetryGiveUpMs: 60000,
-  };
-}
-
-export async function startEnv(opts: {
-  workers?: number;
-  config?: Record<string, unknown>;
-  mock?: MockCequenceOptions;
-  /** Namespace the gateway's Services live in (clusters are <service>.<ns>.svc). */
-  serviceNamespace?: string;
-} = {}): Promise<Env> {
+/** The test module in a bare host with `workers` VMs, its clusters pointing at a fresh mock Cequence. */
+export async function startEnv(opts: { workers?: number; config?: Record<string, unknown>; mock?: MockCequenceOptions } = {}): Promise<Env> {
   const mock = await startMockCequence({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...opts.mock });
-  const ns = opts.serviceNamespace ?? 'default';
-  const config: Record<string, unknown> = { ...policyConfigFor(mock), ...opts.config };
+  const config: Record<string, unknown> = {
+    cequenceAuthUrl: mock.authUrl,
+    cequenceEdgeUrl: mock.edgeUrl,
+    cequenceClientId: mock.clientId,
+    cequenceClientSecret: mock.clientSecret,
+    cequenceAuthPath: mock.authPath,
+    cequenceEdgePath: mock.edgePath,
+    ...fastSettings(),
+    ...opts.config,
+  };
   let host: ProxyWasmHost;
   try {
     host = await createHost(harnessWasm(), {
       config,
       workers: opts.workers ?? 1,
-      clusters: {
-        [`cequence-auth-service.${ns}.svc`]: mock.authUrl,
-        [`cequence-edge-service.${ns}.svc`]: mock.edgeUrl,
-      },
+      clusters: { 'cequence-auth-service.default.svc': mock.authUrl, 'cequence-edge-service.default.svc': mock.edgeUrl },
     });
   } catch (e) {
     await mock.close();
@@ -108,7 +94,6 @@ export async function startEnv(opts: {
   return {
     mock,
     host,
-    config,
     close: async () => {
       host.close();
       await mock.close();
@@ -122,55 +107,33 @@ export function ids(n: number, prefix = 't'): string[] {
   return Array.from({ length: n }, () => `${prefix}${++seq}`);
 }
 
-/** One request per id through the host (round-robin over workers); each must pass untouched. */
-export function send(host: ProxyWasmHost, txnIds: string[], pad = 0, worker?: number): void {
+/** One request per id through the host (round-robin over workers), with `pad` bytes of response body
+ *  in its transaction; each must pass untouched. */
+export function send(host: ProxyWasmHost, txnIds: string[], pad = 0): void {
   for (const id of txnIds) {
     const body = `response for ${id}`;
     const r: SyntheticResult = host.runStream({
-      worker,
       request: {
         headers: { ':method': 'POST', ':path': `/api/${id}`, ':authority': 'gw.local', 'x-test-txn': id, 'x-test-pad': String(pad) },
         body: [`{"req":"${id}"}`],
       },
       response: { headers: { ':status': '200', 'content-type': 'text/plain' }, body: [body] },
     });
-    // The gateway's traffic is not affected: no local reply, no reset, everything passed through.
     assert.equal(r.localReply, undefined);
     assert.equal(r.reset, undefined);
     assert.equal(r.upstream.body.toString(), `{"req":"${id}"}`);
     assert.equal(r.downstream.body.toString(), body);
-    assert.equal(r.downstream.headers?.find(([k]) => k === ':status')?.[1], '200');
   }
 }
 
-/** Messages the module logged, in order (optionally for one worker). */
-export function messages(host: ProxyWasmHost, worker?: number): string[] {
-  return host.logs.filter((e) => e.source === 'wasm' && (worker === undefined || e.worker === worker)).map((e) => e.message);
-}
-
-export interface Stats {
-  captured: number; sent: number; dropped: number; queueFull: number; gaveUp: number; rejected: number;
-  queued: number; inFlight: number;
-}
-const STATS = /^\[cequence\] Stats: captured=(\d+) sent=(\d+) dropped=(\d+) \(queue_full=(\d+) gave_up=(\d+) rejected=(\d+)\) queued=(\d+) \(\d+ bytes\) in_flight=(\d+) /;
-
-export function parseStats(line: string): Stats | undefined {
-  const m = STATS.exec(line);
-  if (!m) return undefined;
-  const n = m.slice(1).map(Number);
-  return { captured: n[0], sent: n[1], dropped: n[2], queueFull: n[3], gaveUp: n[4], rejected: n[5], queued: n[6], inFlight: n[7] };
-}
-
-/** The latest stats line of every worker, summed; undefined until every worker has written one since `sinceIndex`. */
-export function latestStats(host: ProxyWasmHost, sinceIndex = 0): Stats | undefined {
+/** The latest Stats line of every VM, summed; undefined until every VM has written one since `sinceIndex`. */
+function latestStats(host: ProxyWasmHost, sinceIndex: number): Stats | undefined {
   const total: Stats = { captured: 0, sent: 0, dropped: 0, queueFull: 0, gaveUp: 0, rejected: 0, queued: 0, inFlight: 0 };
   for (let w = 0; w < host.vms.length; w++) {
     let found: Stats | undefined;
-    for (let i = host.logs.length - 1; i >= sinceIndex; i--) {
+    for (let i = host.logs.length - 1; i >= sinceIndex && !found; i--) {
       const e = host.logs[i];
-      if (e.source !== 'wasm' || e.worker !== w) continue;
-      found = parseStats(e.message);
-      if (found) break;
+      if (e.source === 'wasm' && e.worker === w) found = parseStats(e.message);
     }
     if (!found) return undefined;
     for (const k of Object.keys(total) as (keyof Stats)[]) total[k] += found[k];
@@ -178,30 +141,7 @@ export function latestStats(host: ProxyWasmHost, sinceIndex = 0): Stats | undefi
   return total;
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false | null, what: string, timeoutMs = 10000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Waits for a stats line (from every worker) written after now that satisfies `ok`. */
-/** The policy configuration pointing at a mock Cequence, with the fast test timings. */
-export function policyConfigFor(mock: MockCequence): Record<string, unknown> {
-  return {
-    cequenceAuthUrl: mock.authUrl,
-    cequenceEdgeUrl: mock.edgeUrl,
-    cequenceClientId: CLIENT_ID,
-    cequenceClientSecret: CLIENT_SECRET,
-    cequenceAuthPath: mock.authPath,
-    cequenceEdgePath: mock.edgePath,
-    ...fastSettings(),
-  };
-}
-
+/** Waits for Stats lines (from every VM) written after now whose sum satisfies `ok`. */
 export async function waitForStats(host: ProxyWasmHost, ok: (s: Stats) => boolean, what: string, timeoutMs = 40000): Promise<Stats> {
   const since = host.logs.length;
   return waitFor(() => {
@@ -211,27 +151,6 @@ export async function waitForStats(host: ProxyWasmHost, ok: (s: Stats) => boolea
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The test id of a transaction: the last segment of its path (/api/<id>, as `send` requests it). */
-export function testIdOf(t: unknown): string {
-  return String((t as any).request['uri-query-fragment']).replace(/^\/api\//, '');
-}
-
-/** Test ids of the transactions the mock Edge accepted, in order. */
-export function deliveredIds(mock: MockCequence): string[] {
-  return mock.transactions.map(testIdOf);
-}
-
-/** No log line at any level (the module's or the host's) holds the client secret or any issued token. */
-export function assertNoSecrets(env: Env): void {
-  const lines = env.host.logs.map((e) => e.line + '\n' + e.message);
-  const secrets = [CLIENT_SECRET, encodeURIComponent(CLIENT_SECRET), ...env.mock.issuedTokens.map((t) => t.token)];
-  for (const s of secrets) {
-    // Also look for a long fragment, in case a line was cut.
-    const fragment = s.length > 24 ? s.slice(-24) : s;
-    for (const l of lines) assert.ok(!l.includes(fragment), `a log line holds a secret or token: ${l.slice(0, 200)}`);
-  }
-}
 
 /** No VM failed (trapped). */
 export function assertHealthy(host: ProxyWasmHost): void {

@@ -1,0 +1,43 @@
+// CI smoke of the fuzzer: 20,000 hostile streams and 50 mutated configurations through the built module,
+// with a seed that changes every run (printed, and in the failure message, so a failure can be replayed
+// with `npm run fuzz -- --streams 20000 --seed <seed>`). No trap, nothing held back by the filter.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runFuzz } from './fuzz.ts';
+
+test('20,000 hostile streams: no trap, every event passes at once', { timeout: 600_000 }, async () => {
+  const seed = Number(process.env.CQ_FUZZ_SEED ?? Date.now() % 2 ** 31);
+  console.log(`fuzz smoke seed ${seed} (replay: npm run fuzz -- --streams 20000 --seed ${seed})`);
+  const r = await runFuzz({ streams: 20000, seed, configs: 50 });
+  console.log(JSON.stringify({ ...r, garbageAnswers: Object.keys(r.garbageAnswers).length }));
+  assert.equal(r.failure, undefined, `seed ${seed}: ${r.failure?.message} (case written to ${r.failure?.repro})`);
+  assert.equal(r.traps, 0, `seed ${seed}`);
+  assert.equal(r.nonContinue, 0, `seed ${seed}`);
+  assert.equal(r.streams, 20000);
+  assert.ok(r.configsRejected > 0 && r.configsRejected < r.configsTried, `mutations both broke and kept configurations (${r.configsRejected}/${r.configsTried})`);
+  assert.ok(Object.keys(r.garbageAnswers).length >= 5, `the root's calls met varied garbage: ${JSON.stringify(r.garbageAnswers)}`);
+});
+
+test('the fuzzer catches a module that traps, and writes the case out', { timeout: 120_000 }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const root = path.resolve(import.meta.dirname, '../..');
+  const dir = mkdtempSync(path.join(tmpdir(), 'cq-fuzz-trap-'));
+  try {
+    const out = path.join(dir, 'trap.wasm');
+    execFileSync(process.execPath, [
+      path.join(root, 'node_modules/assemblyscript/bin/asc.js'), path.join(root, 'tests/envoy/modules/trap.ts'),
+      '--config', path.join(root, 'tests/emulator/modules/asconfig.json'), '-o', out,
+      '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=abort_proc_exit', '-O1',
+    ], { cwd: root, stdio: 'pipe' });
+    const r = await runFuzz({ streams: 200, seed: 1, configs: 1, wasm: readFileSync(out), reproDir: dir });
+    assert.ok(r.traps > 0, JSON.stringify(r));
+    assert.match(r.failure!.message, /trap/);
+    assert.ok(existsSync(r.failure!.repro));
+    assert.equal(JSON.parse(readFileSync(r.failure!.repro, 'utf8')).seed, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -27,6 +27,8 @@ export interface FuzzOptions {
   /** Where a failing case is written. */
   reproDir?: string;
   progress?: (done: number) => void;
+  /** Streams between two root ticks (each advances the simulated clock; the client collects garbage per tick). */
+  tickEvery?: number;
 }
 
 export interface FuzzReport {
@@ -189,7 +191,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
           fail(trapped.length > 0 ? `trap: ${trapped[0].failure}` : problem!, { stream: serialise(s.c), worker: (begun - 1) % workers });
           break;
         }
-        if (report.streams % 64 === 0) {
+        if (report.streams % (o.tickEvery ?? 64) === 0) {
           report.peakMemory = Math.max(report.peakMemory, memoryOf(host));
           if (report.streams <= o.streams / 2) report.peakMemoryAtHalf = report.peakMemory;
           clock.ms += r.below(1500);

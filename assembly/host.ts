@@ -69,3 +69,28 @@ export function getHeaderValue(mapType: i32, name: string): ArrayBuffer | null {
 export function setTickPeriodMillis(ms: u32): bool {
   return imports.proxy_set_tick_period_milliseconds(ms) == WasmResultValues.Ok;
 }
+
+// ---- metrics (proxy_define_metric / proxy_increment_metric / proxy_record_metric) ----
+// The only place the policy calls the metric imports (assembly/client/metrics.ts decides what and when).
+
+const scratchMetricId = memory.data(4);
+
+/** Defines a metric (kind: 0 counter, 1 gauge, 2 histogram): the host's id, or the negated WasmResult when refused. */
+export function defineMetric(kind: i32, name: string): i64 {
+  const n = String.UTF8.encode(name);
+  store<u32>(scratchMetricId, 0);
+  const r = <i32>imports.proxy_define_metric(kind, changetype<usize>(n), <usize>n.byteLength, scratchMetricId);
+  if (r != WasmResultValues.Ok) return r > 0 ? -<i64>r : -1;
+  return <i64>load<u32>(scratchMetricId);
+}
+
+/** Adds `delta` to a counter (> 0 only) or a gauge (either sign). Returns the WasmResult. */
+export function incrementMetric(id: u32, delta: i64): i32 {
+  return <i32>imports.proxy_increment_metric(id, delta);
+}
+
+/** Records a histogram sample (or sets a gauge). Returns the WasmResult. */
+export function recordMetric(id: u32, value: u64): i32 {
+  return <i32>imports.proxy_record_metric(id, value);
+}
+

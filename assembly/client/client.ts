@@ -27,7 +27,8 @@ import { HeaderList } from "./headers";
 import { Rng, mix64 } from "./rng";
 import { LogLimiter } from "./ratelimit";
 import { sharedKeySuffix, encodeToken, decodeToken, encodeLease, decodeLease, hex32 } from "./shared-token";
-import { httpCall, getSharedData, setSharedData, hostRandom64 } from "./hostcalls";
+import { httpCall, getSharedData, setSharedData, hostRandom64, HostMetricSink } from "./hostcalls";
+import { PolicyMetrics, M, edgeResponseMetric } from "./metrics";
 
 /** Tick period: fine enough for the flush interval (>= 100 ms) and retry timing, cheap per worker. */
 const TICK_MS: u32 = 100;
@@ -38,8 +39,14 @@ const CALL_TOKEN: i32 = 1;
 const CALL_EDGE: i32 = 2;
 
 class PendingCall {
-  constructor(public kind: i32, public batch: Batch | null, public authEpoch: u32) {}
+  constructor(public kind: i32, public batch: Batch | null, public authEpoch: u32, public sentMs: i64) {}
 }
+
+// What the capture controls left out is counted per VM (captureCounts), and a VM can hold two root
+// contexts for a moment (Envoy keeps the VM across a configuration change and replaces the root
+// context): the increase is claimed by whichever client pushes metrics first, so none counts it twice.
+let claimedExcluded: u64 = 0;
+let claimedBodiesSkipped: u64 = 0;
 
 function settingsFrom(c: Config): DeliverySettings {
   const s = new DeliverySettings();
@@ -103,6 +110,11 @@ export class CequenceClient {
   private edgeMismatch: LogLimiter = new LogLimiter();
   private authMismatch: LogLimiter = new LogLimiter();
   private dispatchError: LogLimiter = new LogLimiter();
+  /** The proxy-wasm metrics, pushed on each tick (see metrics.ts). */
+  metrics: PolicyMetrics;
+  /** Transactions still queued or in flight when the root context was torn down. */
+  private droppedAtShutdown: u64 = 0;
+  private shutDown: bool = false;
 
   constructor(public root: RootContext, public config: Config) {
     const now = nowMillis();
@@ -113,7 +125,14 @@ export class CequenceClient {
     this.outbox = new Outbox(settingsFrom(config));
     this.workerId = hex32(rng.nextU32()) + hex32(rng.nextU32());
     this.lastStatsMs = now;
+    const m = new PolicyMetrics(new HostMetricSink());
+    this.metrics = m;
     this.computeKeys();
+    if (m.refusedDefinitions > 0) {
+      logWarn("Metrics: the gateway refused " + m.refusedDefinitions.toString() + " of " + (<i32>M.COUNT).toString() +
+        " metric definition(s) (first " + m.firstRefused + ", result=" + m.firstRefusedResult.toString() +
+        "); those are not reported, the Stats line still counts everything");
+    }
   }
 
   /** Takes one serialised transaction (UTF-8 JSON object). Called from stream contexts: queues only. */
@@ -157,6 +176,12 @@ export class CequenceClient {
     const queued = <u64>o.queue.count;
     const inFlight = o.inFlightTransactions();
     const line = o.counters.line(queued, o.queue.queuedBytes, inFlight, o.batches.length, o.waitingBatches()) + captureLine();
+    // The metrics: what is lost is a drop (reason shutdown), and this worker's share of the gauges goes.
+    if (!this.shutDown) {
+      this.shutDown = true;
+      this.droppedAtShutdown = queued + inFlight;
+      this.pushMetrics();
+    }
     if (queued + inFlight > 0) {
       logWarn("Shutting down: " + (queued + inFlight).toString() + " transaction(s) queued or in flight are not sent; " + line);
     } else {
@@ -177,6 +202,7 @@ export class CequenceClient {
     __collect();
     this.pump(now);
     this.warnDrops(now);
+    this.pushMetrics();
     const c = this.config;
     if (now - this.lastStatsMs >= <i64>c.statsIntervalMs) {
       this.lastStatsMs = now;
@@ -195,6 +221,8 @@ export class CequenceClient {
     if (call.kind == CALL_TOKEN) {
       this.onTokenResponse(call, token, status, bodySize, now);
     } else {
+      this.metrics.add(edgeResponseMetric(status), 1);
+      this.metrics.record(M.EdgeRoundTrip, now - call.sentMs);
       const b = call.batch;
       if (b != null) this.onEdgeResponse(b, token, status, now);
     }
@@ -213,7 +241,10 @@ export class CequenceClient {
     }
 
     const exp = o.expire(now, this.rng.nextU32());
-    if (exp.lostCalls > 0) this.pruneCalls();
+    if (exp.lostCalls > 0) {
+      this.pruneCalls();
+      this.metrics.add(M.EdgeTimeout, <i64>exp.lostCalls); // no answer at all, well past the timeout
+    }
     if (exp.gaveUpBatches > 0) {
       logError("Root: gave up on " + exp.gaveUpBatches.toString() + " batch(es) after " + (c.retryGiveUpMs / 1000).toString() +
         " s of retries: " + exp.gaveUpTransactions.toString() + " transaction(s) dropped");
@@ -239,7 +270,7 @@ export class CequenceClient {
     const r = httpCall(c.edgeCluster, h.serialize(), b.body, <u32>c.edgeTimeoutMs);
     if (r.result == WasmResultValues.Ok) {
       this.outbox.dispatched(b, now, r.token, <i64>c.edgeTimeoutMs, this.token.generation);
-      this.calls.set(r.token, new PendingCall(CALL_EDGE, b, this.authEpoch));
+      this.calls.set(r.token, new PendingCall(CALL_EDGE, b, this.authEpoch, now));
       if (c.debug) logInfo("Root: sending " + b.count.toString() + " transaction(s) to edge");
       return true;
     }
@@ -329,12 +360,14 @@ export class CequenceClient {
       .add("content-type", "application/x-www-form-urlencoded").add("accept", "application/json")
       .add("user-agent", USER_AGENT);
     const r = httpCall(c.authCluster, h.serialize(), body, <u32>c.authTimeoutMs);
+    this.metrics.add(M.TokenRequests, 1);
     if (r.result == WasmResultValues.Ok) {
       this.token.startFetch(now, now + <i64>c.authTimeoutMs + LOST_CALL_SLACK_MS);
       this.tokenCall = r.token;
-      this.calls.set(r.token, new PendingCall(CALL_TOKEN, null, this.authEpoch));
+      this.calls.set(r.token, new PendingCall(CALL_TOKEN, null, this.authEpoch, now));
       return;
     }
+    this.metrics.add(M.TokenFailures, 1);
     const delay = this.token.fail(now, <i64>c.retryInitialBackoffMs, <i64>c.retryMaxBackoffMs, this.rng.nextU32());
     this.holdLeaseUntil(now + delay);
     this.reportRefusedCall(r.result, c.authCluster, "cequence-auth-service", this.authMismatch, now);
@@ -380,6 +413,7 @@ export class CequenceClient {
   }
 
   private tokenFailed(now: i64, message: string): void {
+    this.metrics.add(M.TokenFailures, 1);
     const c = this.config;
     const delay = this.token.fail(now, <i64>c.retryInitialBackoffMs, <i64>c.retryMaxBackoffMs, this.rng.nextU32());
     this.holdLeaseUntil(now + delay);
@@ -455,6 +489,38 @@ export class CequenceClient {
     const l = decodeLease(r.value);
     if (l == null || l.owner != this.workerId) return;
     setSharedData(this.leaseKey, encodeLease(untilMs, this.token.failures, this.workerId), r.cas);
+  }
+
+  // ---- metrics ----
+
+  /** Sets every metric from the module's own counts and pushes what changed (no host call when nothing did). */
+  private pushMetrics(): void {
+    const o = this.outbox;
+    const c = o.counters;
+    const q = o.queue;
+    const m = this.metrics;
+    m.set(M.Captured, <i64>c.captured);
+    m.set(M.Sent, <i64>c.sent);
+    m.set(M.Dropped, <i64>(c.dropped + this.droppedAtShutdown));
+    m.set(M.DroppedQueueFullCount, <i64>q.droppedOverCount);
+    m.set(M.DroppedQueueFullBytes, <i64>q.droppedOverBytes);
+    m.set(M.DroppedGaveUp, <i64>c.droppedGaveUp);
+    m.set(M.DroppedShutdown, <i64>(q.droppedResized + this.droppedAtShutdown));
+    m.set(M.DroppedRejected, <i64>c.droppedRejected);
+    m.add(M.Excluded, <i64>(captureCounts.excluded - claimedExcluded));
+    claimedExcluded = captureCounts.excluded;
+    m.add(M.BodiesSkipped, <i64>(captureCounts.bodiesSkipped - claimedBodiesSkipped));
+    claimedBodiesSkipped = captureCounts.bodiesSkipped;
+    const live = !this.shutDown;
+    m.set(M.QueueTransactions, live ? <i64>q.count : 0);
+    m.set(M.QueueBytes, live ? q.queuedBytes : 0);
+    m.set(M.InFlightTransactions, live ? <i64>o.inFlightTransactions() : 0);
+    m.set(M.InFlightBatches, live ? <i64>o.batches.length : 0);
+    m.flush();
+    const refused = m.takeUpdateRefusal();
+    if (refused.length > 0) {
+      logWarn("Metrics: the gateway refused an update of " + refused + "; that metric is no longer updated (the Stats line still counts it)");
+    }
   }
 
   // ---- logs ----

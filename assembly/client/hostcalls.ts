@@ -1,7 +1,16 @@
-// Host calls the client needs beyond assembly/host.ts: proxy_http_call with its token, and shared data
-// with CAS. Glue: thin, trap-free (results are returned, never thrown).
+// Host calls the client needs beyond assembly/host.ts: proxy_http_call with its token, shared data
+// with CAS, and the metrics sink. Glue: thin, trap-free (results are returned, never thrown).
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
 import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
+import { defineMetric, incrementMetric, recordMetric } from "../host";
+import { MetricSink } from "./metrics";
+
+/** metrics.ts's host side: the proxy-wasm metric calls of assembly/host.ts. */
+export class HostMetricSink extends MetricSink {
+  define(kind: i32, name: string): i64 { return defineMetric(kind, name); }
+  increment(id: u32, delta: i64): i32 { return incrementMetric(id, delta); }
+  record(id: u32, value: u64): i32 { return recordMetric(id, value); }
+}
 
 const scratchToken = memory.data(4);
 const scratchPtr = memory.data(8);

@@ -17,8 +17,14 @@ export class TxQueue {
   queuedBytes: i64 = 0;
   /** Bytes of transactions that left the queue in a batch that is not resolved yet. */
   inFlightBytes: i64 = 0;
-  /** Transactions dropped because a bound was reached (all time). */
+  /** Transactions dropped because a bound was reached (all time) = the three reasons below. */
   dropped: u64 = 0;
+  /** ... to respect the transaction count bound. */
+  droppedOverCount: u64 = 0;
+  /** ... to respect the byte bound (including a transaction larger than the bound, or room held by batches in flight). */
+  droppedOverBytes: u64 = 0;
+  /** ... because a reconfiguration lowered the bounds (setLimits). */
+  droppedResized: u64 = 0;
 
   // Drop warning, at most once per interval.
   private unreported: u64 = 0;
@@ -37,13 +43,18 @@ export class TxQueue {
     let dropped = 0;
     if (size > this.maxBytes || this.maxCount < 1) {
       dropped = 1; // can never fit
+      if (this.maxCount < 1) this.droppedOverCount++;
+      else this.droppedOverBytes++;
     } else {
       while (this.count > 0 && (this.count >= this.maxCount || this.queuedBytes + this.inFlightBytes + size > this.maxBytes)) {
+        if (this.count >= this.maxCount) this.droppedOverCount++;
+        else this.droppedOverBytes++;
         this.dropFront();
         dropped++;
       }
       if (this.queuedBytes + this.inFlightBytes + size > this.maxBytes) {
         dropped++; // the room is held by batches in flight: the new transaction is the one that goes
+        this.droppedOverBytes++;
       } else {
         this.items.push(tx);
         this.times.push(nowMs);
@@ -89,6 +100,7 @@ export class TxQueue {
       this.dropFront();
       dropped++;
     }
+    this.droppedResized += <u64>dropped;
     this.noteDropped(dropped);
     return dropped;
   }

@@ -32,7 +32,27 @@ export interface HostOptions {
   nodeCluster?: string;
   /** Clock override (ns since epoch), for tests. */
   now?: () => bigint;
+  /** Make the host refuse metrics, as a host without them (or with a full stat store) would:
+   *  `define` true → proxy_define_metric answers BadArgument for that name; `update` true →
+   *  proxy_increment_metric / proxy_record_metric answer NotFound for it. */
+  refuseMetrics?: { define?: (name: string) => boolean; update?: (name: string) => boolean };
 }
+
+export type MetricTypeName = 'counter' | 'gauge' | 'histogram';
+
+/** One metric as the host holds it: the sum over every VM (Envoy keeps one stat per name per process). */
+export interface MetricEntry {
+  name: string;
+  type: MetricTypeName;
+  /** Counter or gauge value; for a histogram, the number of samples. */
+  value: bigint;
+  /** Histogram samples, in the order recorded. */
+  samples: bigint[];
+}
+
+/** Envoy's default histogram bucket bounds (what /stats/prometheus shows for a Wasm histogram). */
+export const ENVOY_HISTOGRAM_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+const TYPE_NAMES: MetricTypeName[] = ['counter', 'gauge', 'histogram'];
 
 export interface StreamOptions {
   worker?: number;
@@ -95,7 +115,8 @@ export class ProxyWasmHost {
   private readonly queues = new Map<number, { name: string; vm: WasmVm; items: Buffer[] }>();
   private readonly queueByName = new Map<string, number>();
   private nextQueueToken = 1;
-  private readonly metrics = new Map<string, { type: number; value: bigint }>();
+  private readonly metrics = new Map<string, { type: number; value: bigint; samples: bigint[] }>();
+  private readonly refuseMetrics: HostOptions['refuseMetrics'];
   private readonly pendingCalls = new Set<() => void>();
   readonly nowNs: () => bigint;
   /** Called when a VM fails (trap): the gateway uses it for logging/metrics. */
@@ -114,6 +135,7 @@ export class ProxyWasmHost {
     this.onLog = opts.onLog;
     this.keepLogs = opts.keepLogs ?? true;
     this.nowNs = opts.now ?? defaultNow;
+    this.refuseMetrics = opts.refuseMetrics;
     this.propertyEnv = {
       pluginName: this.pluginName,
       rootId: this.rootId,
@@ -238,8 +260,14 @@ export class ProxyWasmHost {
     const item = q.items.shift();
     return item ?? WasmResult.Empty;
   }
-  metricDefine(name: string, type: number): void {
-    if (!this.metrics.has(name)) this.metrics.set(name, { type, value: 0n });
+  /** False when the host refuses the definition (HostOptions.refuseMetrics). */
+  metricDefine(name: string, type: number): boolean {
+    if (this.refuseMetrics?.define?.(name)) return false;
+    if (!this.metrics.has(name)) this.metrics.set(name, { type, value: 0n, samples: [] });
+    return true;
+  }
+  metricUpdateRefused(name: string): boolean {
+    return this.refuseMetrics?.update?.(name) ?? false;
   }
   metricAdd(name: string, v: bigint): void {
     const m = this.metrics.get(name)!;
@@ -248,12 +276,46 @@ export class ProxyWasmHost {
   metricSet(name: string, v: bigint): void {
     this.metrics.get(name)!.value = v;
   }
+  /** A histogram sample: kept, as Envoy keeps the distribution (not the last value). */
+  metricRecord(name: string, v: bigint): void {
+    const m = this.metrics.get(name)!;
+    m.samples.push(v);
+    m.value = BigInt(m.samples.length);
+  }
   metricGet(name: string): bigint {
     return this.metrics.get(name)?.value ?? 0n;
   }
-  /** Snapshot of metrics defined by the module: name -> value. */
+  /** Snapshot of metrics defined by the module: name -> value (a histogram: its sample count). */
   metricValues(): Record<string, bigint> {
     return Object.fromEntries([...this.metrics].map(([k, v]) => [k, v.value]));
+  }
+  /** Every metric defined by the module, with its type (and a histogram's samples). */
+  metricEntries(): MetricEntry[] {
+    return [...this.metrics].map(([name, m]) => ({ name, type: TYPE_NAMES[m.type], value: m.value, samples: [...m.samples] }));
+  }
+  /**
+   * The module's metrics in the text format of Envoy's admin `/stats/prometheus` for Wasm metrics
+   * (Envoy 1.40: the defined name with `.` as `_`, no `envoy_` prefix, empty labels `{}`; a histogram
+   * as cumulative `_bucket{le=…}` lines over Envoy's default bounds, `_sum` and `_count`), so one
+   * parser reads both hosts.
+   */
+  prometheusText(): string {
+    const out: string[] = [];
+    const order = (t: number) => [0, 1, 2].indexOf(t);
+    const list = [...this.metrics].sort((a, b) => order(a[1].type) - order(b[1].type));
+    for (const [rawName, m] of list) {
+      const name = rawName.replace(/[^a-zA-Z0-9_]/g, '_');
+      out.push(`# TYPE ${name} ${TYPE_NAMES[m.type]}`);
+      if (m.type !== 2) {
+        out.push(`${name}{} ${m.value}`);
+        continue;
+      }
+      for (const le of ENVOY_HISTOGRAM_BUCKETS) out.push(`${name}_bucket{le="${le}"} ${m.samples.filter((v) => Number(v) <= le).length}`);
+      out.push(`${name}_bucket{le="+Inf"} ${m.samples.length}`);
+      out.push(`${name}_sum{} ${m.samples.reduce((a, v) => a + v, 0n)}`);
+      out.push(`${name}_count{} ${m.samples.length}`);
+    }
+    return out.join('\n') + '\n';
   }
 
   // ---- streams ------------------------------------------------------------------------------

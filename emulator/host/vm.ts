@@ -601,8 +601,8 @@ export class WasmVm {
         const id = vm.nextMetric[type];
         vm.nextMetric[type] += 4;
         const name = n.toString('utf8');
+        if (!vm.host.metricDefine(name, type)) return R.BadArgument;
         vm.metricIds.set(id, name);
-        vm.host.metricDefine(name, type);
         return vm.setU32(idPtr, id) ? R.Ok : R.InvalidMemoryAccess;
       },
       proxy_increment_metric(id: number, offset: bigint | number) {
@@ -610,17 +610,19 @@ export class WasmVm {
         const type = u32(id) & 3;
         const off = BigInt(offset);
         if (type === MetricType.Histogram) return R.BadArgument;
-        if (name === undefined) return R.NotFound;
+        if (name === undefined || vm.host.metricUpdateRefused(name)) return R.NotFound;
         if (type === MetricType.Counter && off <= 0n) return R.BadArgument;
         vm.host.metricAdd(name, off);
         return R.Ok;
       },
       proxy_record_metric(id: number, value: bigint | number) {
         const name = vm.metricIds.get(u32(id));
-        if (name === undefined) return R.NotFound;
+        if (name === undefined || vm.host.metricUpdateRefused(name)) return R.NotFound;
         const type = u32(id) & 3;
         const v = BigInt.asUintN(64, BigInt(value));
+        // As Envoy: record on a counter adds, on a gauge sets, on a histogram adds a sample.
         if (type === MetricType.Counter) vm.host.metricAdd(name, v);
+        else if (type === MetricType.Histogram) vm.host.metricRecord(name, v);
         else vm.host.metricSet(name, v);
         return R.Ok;
       },

@@ -1,6 +1,6 @@
-// Helpers for the client's end-to-end suites (delivery-e2e, outage-e2e): calls through a Subject that
-// name their transaction (path /api/<id>, header x-test: <id>), checked to pass untouched, and what the
-// mock Edge received, by id.
+// Helpers for the client's end-to-end suites (delivery-e2e, token-e2e, outage-e2e): calls through a
+// Subject that name their transaction (path /api/<id>, header x-test: <id>), checked to pass
+// untouched, and what the mock Edge received, by id.
 import assert from 'node:assert/strict';
 import type { Subject } from '../../harness/index.ts';
 import { headerValues } from '../../emulator/wire-format.ts';

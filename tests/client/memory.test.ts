@@ -2,7 +2,7 @@
 // plus a fixed overhead while Edge is down. It reads each VM's WebAssembly memory, which only the
 // emulator exposes, and pushes 9000 transactions of ~4 KB, which the test module (tests/client/harness:
 // the real policy root and client, one synthetic transaction per stream) makes cheap. Everything the
-// client does that a gateway shows is tested on every host in delivery-e2e and outage-e2e.
+// client does that a gateway shows is tested on every host in delivery-e2e, token-e2e and outage-e2e.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startEnv, ids, send, waitForStats, assertHealthy, sleep } from './helpers.ts';

@@ -28,7 +28,7 @@ function rootsPerThread(host: HostName, workers: number): number[] {
   return host === 'envoy' ? [...Array(workers).fill(1), 2].sort() : Array(workers).fill(1);
 }
 
-/** Start-up lines (everything before the first Stats line or traffic), grouped by worker/thread. */
+/** The module's lines that `keep` accepts, grouped by worker (emulator VM) or thread (Envoy), in order. */
 function byWorker(s: Subject, keep: (text: string) => boolean): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const l of s.wasmLines()) {
@@ -38,6 +38,7 @@ function byWorker(s: Subject, keep: (text: string) => boolean): Map<number, stri
   return out;
 }
 
+/** Not a periodic, per-request, per-batch, token or shutdown line: what a root context says when configured. */
 function startupLine(text: string): boolean {
   return !/^\[cequence\] (Stats:|Shutting down:|Captured |Built transaction |Root: |Token obtained)/.test(text);
 }

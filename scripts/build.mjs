@@ -8,6 +8,7 @@ import { loadConfigSchema, renderFields } from "./config-fields.mjs";
 import {
   renderDefinition, renderImplementation, renderBinding, K8S_WASM_PATH,
   renderWasmConfigMap, renderHelmValues, renderKubectlPatch, renderOperatorVolumes, KIT_FILES,
+  VALIDATOR_FILE, bundleValidator,
 } from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,6 +44,12 @@ writeFileSync(join(k8s, KIT_FILES.operatorVolumes), renderOperatorVolumes());
 copyFileSync(r("update-namespace.sh"), join(k8s, "update-namespace.sh"));
 chmodSync(join(k8s, "update-namespace.sh"), 0o755);
 step("wrote policies-docker-linux/ and policies-k8s/");
+
+// The preflight validator as one dependency-free file beside the definition it reads its schema from:
+// `node cequence-validate.mjs <path>…` with Node >= 18, from the extracted tarball, no npm install.
+const validator = await bundleValidator();
+for (const d of [docker, k8s]) writeFileSync(join(d, VALIDATOR_FILE), validator);
+step(`bundled ${VALIDATOR_FILE} (${validator.length} bytes) into both folders`);
 
 // Fixed order, owners, modes and mtimes, and gzip without a name or timestamp: a reproducible tarball.
 const tarball = r("cequence-local-mode-flexgateway.tar.gz");

@@ -116,6 +116,25 @@ export function redactUserinfo(url: string): string {
   return url.substring(0, start) + "***" + url.substring(start + at);
 }
 
+/**
+ * True when a credential looks like a template placeholder nobody rendered: `${…}`, `$VAR`, `<…>` or
+ * REPLACE_…. Flex Gateway passes spec.config through as written (it substitutes nothing), so such a
+ * value would reach the token endpoint literally and be refused (401) on every attempt.
+ */
+export function looksUnrendered(v: string): bool {
+  const t = v.trim();
+  if (t.length == 0) return false;
+  if (t.includes("${")) return true;
+  if (t.includes("REPLACE_")) return true;
+  const c0 = t.charCodeAt(0);
+  if (c0 == 0x3c && t.charCodeAt(t.length - 1) == 0x3e) return true; // <...>
+  if (c0 == 0x24 && t.length > 1) { // $VAR
+    const c1 = t.charCodeAt(1);
+    if ((c1 >= 0x41 && c1 <= 0x5a) || (c1 >= 0x61 && c1 <= 0x7a) || c1 == 0x5f) return true;
+  }
+  return false;
+}
+
 function typeName(v: JSON.Value): string {
   if (v.isString) return "a string";
   if (v.isBool) return "a boolean";
@@ -259,6 +278,17 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
   }
   if (c.retryInitialBackoffMs > c.retryMaxBackoffMs) {
     return fail(result, "cequenceRetryInitialBackoffMs", "must not exceed cequenceRetryMaxBackoffMs");
+  }
+
+  if (c.authEnabled) {
+    // One warning naming the field(s), never the value: the cause of the 401s is then in the gateway log.
+    let unrendered = "";
+    if (looksUnrendered(c.clientId)) unrendered = "cequenceClientId";
+    if (looksUnrendered(c.clientSecret)) unrendered += (unrendered.length > 0 ? " and " : "") + "cequenceClientSecret";
+    if (unrendered.length > 0) {
+      result.warnings.push(unrendered + (unrendered.includes(" and ") ? " look" : " looks") +
+        " like an unrendered placeholder (${...}, $VAR, <...> or REPLACE_...): Flex Gateway does not substitute variables in spec.config, so the token endpoint will refuse it (401); write the real value into the binding at deploy time");
+    }
   }
 
   c.authAuthority = auth.authority;

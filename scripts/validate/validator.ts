@@ -1,9 +1,10 @@
 // Preflight validator for the Cequence policy in a Flex Gateway (local mode) configuration: reads a
 // configuration directory, a bundle folder or single files, and reports every mistake of the guide's
 // troubleshooting table that can be seen before deploying, each with file:line and the fix.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
-import { isMap, isScalar, isSeq, visit, type Node } from "yaml";
+import { fileURLToPath } from "node:url";
+import { isMap, isScalar, isSeq, parse as parseYaml, visit, type Node } from "yaml";
 import Ajv, { type ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
 import {
@@ -11,7 +12,7 @@ import {
   WASM_CONFIGMAP_NAME, WASM_CONFIGMAP_KEY, WASM_MOUNT_DIR, CONFIGMAP_MAX_BYTES, DEFAULT_NAMESPACE,
 } from "../bundle.mjs";
 import { loadConfigSchema } from "../config-fields.mjs";
-import { Doc, Source, parseYamlFile, type Finding, type Position, type Severity } from "./source.ts";
+import { Doc, Source, binaryOffset, parseYamlFile, type Finding, type Position, type Severity } from "./source.ts";
 import { checkCompose, checkDockerRun, isComposeDoc, isDockerRunText } from "./docker.ts";
 
 export type { Finding, Severity } from "./source.ts";
@@ -23,6 +24,11 @@ export interface Options {
   apiInstances?: string[];
   /** Base for the file names shown in findings (default: the current directory). */
   cwd?: string;
+  /**
+   * cequenceClientSecret may still hold the bundle's placeholder (REPLACE_WITH_CEQUENCE_CLIENT_SECRET):
+   * the copy in Git, whose secret a pipeline writes in at deploy time. Reported as info, not an error.
+   */
+  secretRenderedAtDeploy?: boolean;
 }
 
 export interface Result {
@@ -41,22 +47,91 @@ const MiB = (n: number) => `${(n / 1048576).toFixed(2)} MiB`;
 // ---------------------------------------------------------------------------------------------------
 // Input collection
 
-function collectFiles(paths: string[], cwd: string): { files: string[]; missing: string[] } {
-  const files: string[] = [], missing: string[] = [];
+/** Larger YAML/JSON files are not read: no Flex configuration file comes near (the ConfigMap holding
+ *  the module is under 1.4 MiB, as Kubernetes caps it at 1 MiB of data). Bounds time and memory. */
+export const MAX_YAML_BYTES = 4 * 1048576;
+/** A .wasm file larger than this is reported from its size alone (the ConfigMap limit is 1 MiB). */
+const MAX_WASM_READ = 8 * 1048576;
+
+const CONFIG_EXT = (f: string) => { const e = extname(f).toLowerCase(); return YAML_EXT.has(e) || e === ".wasm"; };
+
+interface InputProblem { file: string; message: string; fix: string }
+
+function statOf(path: string): { st?: Stats; err?: NodeJS.ErrnoException } {
+  try { return { st: statSync(path) }; } catch (e) { return { err: e as NodeJS.ErrnoException }; }
+}
+
+function unreadable(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case "ELOOP": return "it is a symbolic link that loops (ELOOP)";
+    case "ENOENT": return "it is a symbolic link to nothing (ENOENT)";
+    case "EACCES": case "EPERM": return `it cannot be read (${err.code}: permission denied)`;
+    case "EISDIR": return "it is a directory, not a file";
+    default: return `it cannot be read (${err.code ?? err.message})`;
+  }
+}
+
+function collectFiles(paths: string[], cwd: string): { files: string[]; missing: string[]; problems: InputProblem[] } {
+  const files: string[] = [], missing: string[] = [], problems: InputProblem[] = [];
+  const notFile = (file: string, what: string) =>
+    problems.push({ file, message: `${basename(file)} is ${what}, not a regular file: it was not checked`, fix: "pass the configuration files themselves (YAML, JSON, cequence_policy.wasm, docker run scripts), or the directory that holds them" });
   for (const p of paths) {
     const abs = resolve(cwd, p);
-    if (!existsSync(abs)) { missing.push(p); continue; }
-    if (statSync(abs).isDirectory()) {
+    const { st, err } = statOf(abs);
+    if (err) {
+      // A broken or looping symbolic link still exists as a link.
+      let link = false;
+      try { link = lstatSync(abs).isSymbolicLink(); } catch { /* not there at all */ }
+      if (!link && err.code === "ENOENT") { missing.push(p); continue; }
+      problems.push({ file: abs, message: `${p}: ${unreadable(err)}`, fix: "pass a readable file or directory (check the link target and the permissions)" });
+      continue;
+    }
+    if (st!.isDirectory()) {
       // One level, as Flex Gateway reads conf.d/ and as the bundle folders are laid out.
-      for (const f of readdirSync(abs).sort()) {
-        const full = join(abs, f);
-        if (!statSync(full).isFile()) continue;
-        const ext = extname(f).toLowerCase();
-        if (YAML_EXT.has(ext) || ext === ".wasm" || TEXT_EXT.has(ext)) files.push(full);
+      let names: string[];
+      try { names = readdirSync(abs).sort(); } catch (e) {
+        problems.push({ file: abs, message: `${p}: the directory ${unreadable(e as NodeJS.ErrnoException)}`, fix: "make the directory readable, or pass the files themselves" });
+        continue;
       }
-    } else files.push(abs);
+      for (const f of names) {
+        const full = join(abs, f);
+        const ext = extname(f).toLowerCase();
+        const wanted = YAML_EXT.has(ext) || ext === ".wasm" || TEXT_EXT.has(ext);
+        const r = statOf(full);
+        if (r.err) {
+          // A link that loops or points nowhere: reported when its name says it is configuration.
+          if (CONFIG_EXT(f)) problems.push({ file: full, message: `${f}: ${unreadable(r.err)}`, fix: "replace the link with the file, or remove it from the directory" });
+          continue;
+        }
+        if (r.st!.isFile()) { if (wanted) files.push(full); continue; }
+        if (CONFIG_EXT(f)) notFile(full, r.st!.isDirectory() ? "a directory" : r.st!.isFIFO() ? "a named pipe" : r.st!.isSocket() ? "a socket" : "a device or other special file");
+      }
+    } else if (st!.isFile()) files.push(abs);
+    else notFile(abs, st!.isFIFO() ? "a named pipe" : st!.isSocket() ? "a socket" : "a device or other special file");
   }
-  return { files: [...new Set(files)], missing };
+  return { files: [...new Set(files)], missing, problems };
+}
+
+/** Reads a file that was a regular file when listed; undefined (with the reason) when it cannot be read. */
+function readInput(file: string, limit: number): { bytes?: Buffer; size: number; error?: string } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const size = statSync(file).size;
+    const n = Math.min(size, limit);
+    const buf = Buffer.alloc(n);
+    let got = 0;
+    while (got < n) {
+      const r = readSync(fd, buf, got, n - got, got);
+      if (r === 0) break;
+      got += r;
+    }
+    return { bytes: buf.subarray(0, got), size };
+  } catch (e) {
+    return { size: 0, error: unreadable(e as NodeJS.ErrnoException) };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -89,10 +164,23 @@ const nameOf = (d: Doc): string | undefined => (isObj(d.js?.metadata) && typeof 
 const describe = (d: Doc) => `${d.js.kind} ${nsOf(d)}/${nameOf(d) ?? "?"}`;
 const where = (d: Doc, path: (string | number)[] = []) => { const p = d.at(path); return `${d.src.display}:${p.line}`; };
 
-/** A value that the gateway substitutes from its environment rather than a literal. */
-export function isSubstitution(v: string): boolean {
-  return /^\s*\$\{\s*env[.:][A-Za-z_][A-Za-z0-9_]*\s*\}\s*$/.test(v) || /^\s*\$env\.[A-Za-z_][A-Za-z0-9_]*\s*$/.test(v) || /^\s*\$\{[A-Za-z_][A-Za-z0-9_]*\}\s*$/.test(v);
+/**
+ * Why a value looks like a template placeholder nobody rendered, or undefined: `${…}` (shell, envsubst,
+ * Helm-style), `$VAR`, `<…>`, or REPLACE_…. Flex Gateway does not substitute anything in a
+ * PolicyBinding's spec.config (its documentation describes no such substitution): the text reaches the
+ * policy as written, so an unrendered secret is sent to the token endpoint literally (401 forever).
+ */
+export function unrenderedReason(v: string): string | undefined {
+  const t = v.trim();
+  if (/\$\{[^}]*\}?/.test(t)) return "it holds a ${…} template expression";
+  if (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(t) || /^\$env[.:]/i.test(t)) return "it is a $VARIABLE reference";
+  if (/^<[^>]*>$/.test(t)) return "it is a <placeholder>";
+  if (/REPLACE_/.test(t)) return "it is a REPLACE_… placeholder";
+  return undefined;
 }
+
+/** The fields that carry credentials: an unrendered placeholder there is always an error. */
+export const CREDENTIAL_FIELDS = ["cequenceClientId", "cequenceClientSecret"] as const;
 
 const PLACEHOLDER_VALUES = Object.values(PLACEHOLDERS) as string[];
 /** Why a value looks like a placeholder an operator forgot to replace, or undefined. */
@@ -101,9 +189,17 @@ export function placeholderReason(v: string): string | undefined {
   if (/REPLACE/.test(v)) return "it contains REPLACE";
   if (/(^|[/.@])example\.(com|org|net)(?=$|[:/?#])/i.test(v)) return "it uses the example.com domain";
   if (/\byour[-_ ](cequence|api|realm|tenant|namespace)/i.test(v)) return "it contains a your-… placeholder";
-  if (/^<[^>]+>$/.test(v.trim())) return "it is a <placeholder>";
+  const u = unrenderedReason(v);
+  if (u) return u;
   return undefined;
 }
+
+/** How to keep the client secret out of Git, verifiably (shared by every finding about the secret). */
+export const SECRET_ADVICE =
+  "keep the bundle's placeholder in Git and write the secret into a copy of cequence_binding.yaml at deploy time, " +
+  "from a CI secret (examples/github-actions/deploy-cequence-policy.yaml renders it with yq into $RUNNER_TEMP) or a Kubernetes Secret " +
+  "(kubectl get secret … -o jsonpath), in a file only the deploying user can read (umask 077 or chmod 600); apply it, delete it, " +
+  "and never commit the rendered file";
 
 // ---------------------------------------------------------------------------------------------------
 // The validator
@@ -117,19 +213,51 @@ export function validate(paths: string[], options: Options = {}): Result {
     add(severity, code, d.src.display, key ? d.keyAt(path) : d.at(path), message, fix);
   const placeholderSeverity: Severity = options.allowPlaceholders ? "info" : "error";
 
-  const { files, missing } = collectFiles(paths, cwd);
+  const { files, missing, problems } = collectFiles(paths, cwd);
   for (const m of missing) add("error", "input-missing", m, { line: 1, column: 1 }, `no such file or directory: ${m}`, "pass a Flex Gateway configuration directory, a bundle folder, or the files themselves");
+  for (const p of problems) add("error", "input-unreadable", relative(cwd, p.file) || basename(p.file), { line: 1, column: 1 }, p.message, p.fix);
 
   const docs: Doc[] = [];
-  const wasmFiles: { src: string; display: string; bytes: Buffer }[] = [];
+  const wasmFiles: { src: string; display: string; bytes: Buffer; size: number }[] = [];
   for (const file of files) {
     const display = relative(cwd, file) || basename(file);
     const ext = extname(file).toLowerCase();
-    if (ext === ".wasm") { wasmFiles.push({ src: file, display, bytes: readFileSync(file) }); continue; }
-    if (YAML_EXT.has(ext)) {
-      const src = new Source(file, display);
+    const cannotRead = (error: string) => add("error", "input-unreadable", display, { line: 1, column: 1 }, `${basename(file)}: ${error}: it was not checked`, "make the file readable by the user running the validator (or pass another copy)");
+    if (ext === ".wasm") {
+      const size = statOf(file).st?.size ?? 0;
+      const head = readInput(file, size > MAX_WASM_READ ? 8 : MAX_WASM_READ);
+      if (head.error) { cannotRead(head.error); continue; }
+      wasmFiles.push({ src: file, display, bytes: head.bytes!, size });
+      continue;
+    }
+    const isYaml = YAML_EXT.has(ext);
+    const size = statOf(file).st?.size ?? 0;
+    if (size > MAX_YAML_BYTES) {
+      if (isYaml) {
+        add("error", "file-too-large", display, { line: 1, column: 1 },
+          `${basename(file)} is ${size} bytes (${MiB(size)}), more than any Flex Gateway configuration file (the validator reads at most ${MiB(MAX_YAML_BYTES)}): it was not checked`,
+          "pass the configuration files only; a file this large is not a policy resource (the module's ConfigMap manifest is under 1.4 MiB, as Kubernetes limits ConfigMaps to 1 MiB)");
+      }
+      continue; // a large text file is not a docker run script either
+    }
+    const r = readInput(file, MAX_YAML_BYTES);
+    if (r.error) { cannotRead(r.error); continue; }
+    const text = r.bytes!.toString("utf8");
+    if (isYaml) {
+      const src = new Source(file, display, text);
+      const bin = binaryOffset(text);
+      if (bin >= 0) {
+        add("error", "not-text", display, src.indexLines().pos(bin),
+          `${basename(file)} is not a text file (${text[bin] === "\0" ? "a NUL byte" : "bytes that are not UTF-8"} here): ${ext === ".json" ? "JSON" : "YAML"} expected`,
+          "put the YAML (or JSON) resource in this file; a binary (e.g. cequence_policy.wasm) belongs in its own .wasm file or in the ConfigMap manifest");
+        continue;
+      }
       const parsed = parseYamlFile(src);
       for (const e of parsed.errors) {
+        if (e.code === "ALIAS_COUNT") {
+          add("error", "yaml-aliases", display, e.pos, `YAML refused: ${e.message}`, "write the values out instead of through anchors and aliases (*name); a configuration file needs few, if any");
+          continue;
+        }
         add("error", "yaml-parse", display, e.pos, `${ext === ".json" ? "JSON" : "YAML"} does not parse: ${e.message}`,
           "fix the syntax at or just after this line (indentation with spaces only, a space after each ':' and '-', brackets and quotes closed); yamllint <file> shows the details");
       }
@@ -138,8 +266,7 @@ export function validate(paths: string[], options: Options = {}): Result {
       continue;
     }
     // Plain text: a docker run command file is the only kind we check; anything else is passed over.
-    const text = readFileSync(file, "utf8");
-    if (text.includes("\0")) continue;
+    if (binaryOffset(text) >= 0) continue;
     if (isDockerRunText(text)) findings.push(...checkDockerRun(new Source(file, display, text).indexLines()));
   }
 
@@ -163,6 +290,7 @@ export function validate(paths: string[], options: Options = {}): Result {
   const configMaps = resources.filter((d) => d.js.kind === "ConfigMap");
 
   const schema = configSchema(definition);
+  const configMapNamespaces = new Set<string>();
   const validateConfig = compile(schema);
 
   for (const b of bindings) {
@@ -195,7 +323,7 @@ export function validate(paths: string[], options: Options = {}): Result {
     if (authEnabled === true) {
       const need: [string, string][] = [
         ["cequenceClientId", "the client ID from the Cequence UAP portal (General Settings > User Management > Clients)"],
-        ["cequenceClientSecret", "the client secret shown when the client was created, preferably as ${env.CEQUENCE_CLIENT_SECRET}"],
+        ["cequenceClientSecret", "the client secret shown when the client was created (written into the file at deploy time, not committed)"],
         ["cequenceAuthPath", "the token path, e.g. /auth/realms/<realm>/protocol/openid-connect/token"],
       ];
       for (const [field, what] of need) {
@@ -209,15 +337,36 @@ export function validate(paths: string[], options: Options = {}): Result {
       }
     }
 
-    // A literal client secret.
+    // Credentials: an unrendered template is always an error (Flex Gateway substitutes nothing in
+    // spec.config); a literal secret is fine in a rendered file only the deploying user can read.
+    for (const field of CREDENTIAL_FIELDS) {
+      const v = config[field];
+      if (typeof v !== "string") continue;
+      const reason = unrenderedReason(v);
+      if (!reason) continue;
+      const bundlePlaceholder = v === (field === "cequenceClientSecret" ? PLACEHOLDERS.clientSecret : PLACEHOLDERS.clientId);
+      if (bundlePlaceholder) {
+        // The bundle's own placeholder: the placeholder check below reports it (info with --allow-placeholders);
+        // the secret's placeholder is expected in the copy in Git with --secret-rendered-at-deploy.
+        continue;
+      }
+      at("error", "unrendered-placeholder", b, [...cfg, field],
+        `${field} looks like an unrendered placeholder (${reason}): Flex Gateway does not substitute variables in a PolicyBinding's spec.config, so the policy would send this text as the ${field === "cequenceClientSecret" ? "client secret" : "client ID"} and every token request would be refused (401)`,
+        field === "cequenceClientSecret" ? `write the real secret into the file at deploy time: ${SECRET_ADVICE}` : "set the client ID from the Cequence UAP portal (General Settings > User Management > Clients), or render it into the file before applying");
+    }
     const secret = config.cequenceClientSecret;
-    if (typeof secret === "string" && secret.trim() !== "" && !isSubstitution(secret) && !placeholderReason(secret)) {
-      at("warning", "literal-secret", b, [...cfg, "cequenceClientSecret"],
-        "cequenceClientSecret is written literally in the file: anyone who can read the file or its Git history has the credential",
-        "use the binding's environment-variable substitution, cequenceClientSecret: ${env.CEQUENCE_CLIENT_SECRET}, with the variable set on the gateway " +
-        "(Docker: docker run -e CEQUENCE_CLIENT_SECRET=…; Kubernetes: kubectl create secret generic cequence-credentials --from-literal=client-secret=… -n <ns> " +
-        "and in the gateway container env: - name: CEQUENCE_CLIENT_SECRET, valueFrom: {secretKeyRef: {name: cequence-credentials, key: client-secret}}); " +
-        "in CI, write the value from a pipeline secret at deploy time instead of committing it");
+    if (typeof secret === "string" && secret.trim() !== "" && !placeholderReason(secret)) {
+      const mode = statOf(b.src.path).st?.mode;
+      const shared = mode !== undefined && process.platform !== "win32" && (mode & 0o077) !== 0;
+      if (shared) {
+        at("warning", "literal-secret", b, [...cfg, "cequenceClientSecret"],
+          `cequenceClientSecret is written literally in a file that other users can read (mode ${(mode! & 0o777).toString(8).padStart(4, "0")}): anyone who can read the file, or its Git history if it is committed, has the credential`,
+          `${SECRET_ADVICE}; for a file that must stay on disk (Docker conf.d), chmod 600 it`);
+      } else {
+        at("info", "literal-secret", b, [...cfg, "cequenceClientSecret"],
+          "cequenceClientSecret is written literally (the file is readable by its owner only)",
+          "keep this rendered file out of Git and delete it after applying it");
+      }
     }
 
     // Service addresses.
@@ -246,28 +395,35 @@ export function validate(paths: string[], options: Options = {}): Result {
       }
     }
 
-    // serviceNamespace vs metadata.namespace of every Cequence resource.
-    // The Services this binding uses: those in serviceNamespace when there are any of that name, else every one of that name.
+    // serviceNamespace vs metadata.namespace of the Cequence resources. The policy calls clusters
+    // <service>.<serviceNamespace>.svc, and Flex names a Service's cluster after its own namespace: the
+    // namespace that counts is the one the Services are in (else the binding's).
     const used = [AUTH_SERVICE, EDGE_SERVICE].flatMap((n) => {
       const all = services.filter((s) => nameOf(s) === n);
       const here = all.filter((s) => nsOf(s) === ns);
       return here.length ? here : all;
     });
-    const mine = [definition, ...implementations, ...used, b]
-      .filter((d): d is Doc => d !== undefined);
+    const mine = [definition, ...implementations, ...used, b].filter((d): d is Doc => d !== undefined);
+    const svcNs = [...new Set(used.map(nsOf))];
+    const resourcesNs = svcNs.length === 1 ? svcNs[0] : nsOf(b);
     const nsPath = "serviceNamespace" in config ? [...cfg, "serviceNamespace"] : cfg;
+    if (ns !== resourcesNs) {
+      const inIt = mine.filter((d) => nsOf(d) === resourcesNs).map(describe);
+      at("error", "namespace-mismatch", b, nsPath,
+        `serviceNamespace mismatch: serviceNamespace is "${ns}"${"serviceNamespace" in config ? "" : " (the default)"} but the policy resources are in namespace "${resourcesNs}" (${inIt.join(", ")}): the policy would call clusters ${AUTH_SERVICE}.${ns}.svc and ${EDGE_SERVICE}.${ns}.svc, which do not exist`,
+        `set serviceNamespace: ${resourcesNs}` + ("serviceNamespace" in config ? "" : " under spec.config") +
+        `, or move everything to "${ns}" with ./update-namespace.sh ${ns} in the bundle folder (it sets every metadata.namespace and serviceNamespace together)`,
+        false);
+    }
+    // Resources that disagree among themselves: each one away from the others is named at its namespace.
     for (const d of mine) {
-      if (nsOf(d) === ns) continue;
+      if (nsOf(d) === resourcesNs) continue;
       const loc = d.js.metadata && "namespace" in d.js.metadata ? ["metadata", "namespace"] : ["metadata"];
-      at("error", "namespace-mismatch", d, loc,
-        `serviceNamespace mismatch: serviceNamespace is "${ns}" (${where(b, nsPath)}) but ${describe(d)} has metadata.namespace "${nsOf(d)}"${"namespace" in (d.js.metadata ?? {}) ? "" : " (the default)"}: the policy would call clusters in "${ns}" that do not exist`,
-        `run ./update-namespace.sh <namespace> in the bundle folder (it sets every metadata.namespace and serviceNamespace together), or make serviceNamespace and every metadata.namespace equal by hand`);
+      at("error", "namespace-split", d, loc,
+        `${describe(d)} is in namespace "${nsOf(d)}"${"namespace" in (d.js.metadata ?? {}) ? "" : " (the default)"} but the other Cequence resources are in "${resourcesNs}": the definition, implementation, Services and binding must share one namespace`,
+        `set metadata.namespace: ${resourcesNs} here, or run ./update-namespace.sh <namespace> in the bundle folder to move every resource (and serviceNamespace) together`);
     }
-    for (const cm of configMaps.filter((c) => nameOf(c) === WASM_CONFIGMAP_NAME && nsOf(c) !== ns)) {
-      at("warning", "configmap-namespace", cm, ["metadata", "namespace"],
-        `ConfigMap ${WASM_CONFIGMAP_NAME} is in namespace "${nsOf(cm)}" but the policy resources are in "${ns}": a pod can only mount a ConfigMap of its own namespace`,
-        `run ./update-namespace.sh ${ns} in policies-k8s/ (it moves the ConfigMap manifest too), or create the ConfigMap with -n <the gateway's namespace>`);
-    }
+    configMapNamespaces.add(resourcesNs);
 
     checkTargetRef(b, apiInstances, options.apiInstances ?? [], at);
 
@@ -278,6 +434,16 @@ export function validate(paths: string[], options: Options = {}): Result {
       const near = nearest(policyRef, implementations.map((i) => nameOf(i)!));
       at("error", "policyref", b, ["spec", "policyRef", "name"], `spec.policyRef names Extension "${policyRef}", which is not among the implementations in the input (${implementations.map((i) => nameOf(i)).join(", ")})`,
         near ? `did you mean "${near}"?` : `set it to ${IMPLEMENTATION_NAME}`);
+    }
+  }
+
+  // The module's ConfigMap must be where the gateway pod is; the policy resources' namespace stands for it.
+  if (configMapNamespaces.size === 1) {
+    const [policyNs] = [...configMapNamespaces];
+    for (const cm of configMaps.filter((c) => nameOf(c) === WASM_CONFIGMAP_NAME && nsOf(c) !== policyNs)) {
+      at("warning", "configmap-namespace", cm, ["metadata", "namespace"],
+        `ConfigMap ${WASM_CONFIGMAP_NAME} is in namespace "${nsOf(cm)}" but the policy resources are in "${policyNs}": a pod can only mount a ConfigMap of its own namespace`,
+        `create it in the gateway pod's namespace, which should be the policy resources' one: ./update-namespace.sh ${policyNs} in policies-k8s/ (it moves the ConfigMap manifest too), or kubectl apply -n ${policyNs}`);
     }
   }
 
@@ -294,8 +460,19 @@ export function validate(paths: string[], options: Options = {}): Result {
         const parent = path[path.length - 1] as any;
         const field = parent && parent.key && isScalar(parent.key) ? String(parent.key.value) : "value";
         if (parent?.key === node) return; // a key, not a value
+        const credential = d.js.kind === "PolicyBinding" && (CREDENTIAL_FIELDS as readonly string[]).includes(field);
+        // Reported above as unrendered-placeholder (an error whatever the options).
+        if (credential && node.value !== PLACEHOLDERS.clientId && node.value !== PLACEHOLDERS.clientSecret && unrenderedReason(node.value)) return;
+        if (credential && field === "cequenceClientSecret" && node.value === PLACEHOLDERS.clientSecret && options.secretRenderedAtDeploy) {
+          add("info", "placeholder", d.src.display, d.src.pos(node.range[0]),
+            `cequenceClientSecret holds the bundle's placeholder, to be written in at deploy time (--secret-rendered-at-deploy)`,
+            "validate the rendered copy too, before applying it (without --secret-rendered-at-deploy)");
+          return;
+        }
+        // A secret is never echoed, not even a placeholder-looking one.
+        const shown = field === "cequenceClientSecret" && node.value !== PLACEHOLDERS.clientSecret ? "(value not shown)" : node.value;
         add(placeholderSeverity, "placeholder", d.src.display, d.src.pos(node.range[0]),
-          `placeholder value left in ${describe(d)}: ${field}: ${node.value} (${reason})`,
+          `placeholder value left in ${describe(d)}: ${field}: ${shown} (${reason})`,
           placeholderFix(field) + (options.allowPlaceholders ? " (reported as info because of --allow-placeholders)" : ""));
       },
     });
@@ -326,7 +503,7 @@ function placeholderFix(field: string): string {
     case "cequenceAuthUrl": return "set it to the URL of your Cequence authentication endpoint, exactly equal to spec.address of cequence-auth-service";
     case "cequenceEdgeUrl": return "set it to the URL of your Cequence Edge or Bridge, exactly equal to spec.address of cequence-edge-service";
     case "cequenceClientId": return "set the client ID generated in the Cequence UAP portal (General Settings > User Management > Clients)";
-    case "cequenceClientSecret": return "set ${env.CEQUENCE_CLIENT_SECRET} and provide the variable from a secret store (or the literal secret, kept out of Git)";
+    case "cequenceClientSecret": return `${SECRET_ADVICE} (pass --secret-rendered-at-deploy when validating the copy in Git, before the secret is written in)`;
     case "cequenceAuthPath": return "set the path of your Cequence token endpoint, e.g. /auth/realms/<realm>/protocol/openid-connect/token";
     case "name": return "set spec.targetRef.name to your ApiInstance's name (kubectl get apiinstances -n <ns>, or grep -r 'kind: ApiInstance' conf.d/), or use a label selector";
     default: return `replace ${field} with your environment's value`;
@@ -356,8 +533,29 @@ function configSchema(definition: Doc | undefined): ConfigSchema {
   if (definition && isObj(definition.js.spec?.properties)) {
     return { properties: definition.js.spec.properties, required: Array.isArray(definition.js.spec.required) ? definition.js.spec.required : [] };
   }
-  const s = loadConfigSchema();
+  const s = fallbackSchema();
   return { properties: s.properties, required: s.required ?? [] };
+}
+
+declare const __CEQUENCE_VALIDATE_BUNDLE__: boolean | undefined;
+/** The file the bundled validator (cequence-validate.mjs, shipped in each bundle folder) reads its schema from. */
+export const BESIDE_DEFINITION = "cequence_definition.yaml";
+
+/**
+ * The schema when the input has no definition: in the repository, schema/config.schema.json; in the
+ * bundled validator, the definition shipped beside it (the same properties, written by the same build).
+ */
+function fallbackSchema(): { properties: Record<string, any>; required?: string[] } {
+  if (typeof __CEQUENCE_VALIDATE_BUNDLE__ !== "undefined" && __CEQUENCE_VALIDATE_BUNDLE__) {
+    const file = join(dirname(fileURLToPath(import.meta.url)), BESIDE_DEFINITION);
+    let def: any;
+    try { def = parseYaml(readFileSync(file, "utf8")); } catch (e) {
+      throw new Error(`cannot read the policy definition beside the validator (${file}): ${(e as Error).message}; keep cequence-validate.mjs in its bundle folder, next to ${BESIDE_DEFINITION}`);
+    }
+    if (!isObj(def?.spec?.properties)) throw new Error(`${file} has no spec.properties: use the ${BESIDE_DEFINITION} of the bundle as built`);
+    return { properties: def.spec.properties, required: Array.isArray(def.spec.required) ? def.spec.required : [] };
+  }
+  return loadConfigSchema();
 }
 
 function compile(schema: ConfigSchema) {
@@ -450,7 +648,7 @@ function reportSchemaError(e: ErrorObject, b: Doc, cfg: string[], config: Record
 function checkUrls(b: Doc, cfg: string[], config: Record<string, any>, at: At) {
   for (const f of ["cequenceAuthUrl", "cequenceEdgeUrl"]) {
     const v = config[f];
-    if (typeof v === "string" && v !== "" && !isSubstitution(v) && !/^https?:\/\/[^/]/i.test(v)) {
+    if (typeof v === "string" && v !== "" && !unrenderedReason(v) && !/^https?:\/\/[^/]/i.test(v)) {
       at("error", "url-scheme", b, [...cfg, f], `${f} "${v}" is not an http:// or https:// URL`, `write the full URL with its scheme, e.g. https://${v.replace(/^[a-z]+:\/\//i, "")}`);
     }
   }
@@ -559,7 +757,7 @@ function kitMounts(docs: Doc[], at: At): Mount[] {
   return out;
 }
 
-function checkWasmAndMounts(implementations: Doc[], configMaps: Doc[], docs: Doc[], wasmFiles: { display: string; bytes: Buffer; src: string }[], at: At, add: Add) {
+function checkWasmAndMounts(implementations: Doc[], configMaps: Doc[], docs: Doc[], wasmFiles: { display: string; bytes: Buffer; size: number; src: string }[], at: At, add: Add) {
   const implPath = ["spec", "properties", "implementation", "default"];
   const fileImpls: { d: Doc; path: string }[] = [];
   for (const d of implementations) {
@@ -609,8 +807,8 @@ function checkWasmAndMounts(implementations: Doc[], configMaps: Doc[], docs: Doc
     }
   }
   for (const w of wasmFiles) {
-    if (w.bytes.length > CONFIGMAP_MAX_BYTES) {
-      add("error", "wasm-size", w.display, { line: 1, column: 1 }, `${basename(w.display)} is ${w.bytes.length} bytes (${MiB(w.bytes.length)}), over the 1 MiB (${CONFIGMAP_MAX_BYTES} bytes) ConfigMap limit: kubectl create configmap would be refused`,
+    if (w.size > CONFIGMAP_MAX_BYTES) {
+      add("error", "wasm-size", w.display, { line: 1, column: 1 }, `${basename(w.display)} is ${w.size} bytes (${MiB(w.size)}), over the 1 MiB (${CONFIGMAP_MAX_BYTES} bytes) ConfigMap limit: kubectl create configmap would be refused`,
         "shrink the module (release build), or ship it another way (an image layer or a volume) and point the implementation at that path");
     }
     if (w.bytes.length < 8 || w.bytes.readUInt32BE(0) !== 0x0061736d) {

@@ -77,6 +77,34 @@ describe("config: valid documents", () => {
     expect(r.warnings[0]).toBe("cequenceEdgeURL: unknown field, ignored");
   });
 
+  it("warns once, without the value, when a credential looks like an unrendered placeholder", () => {
+    const secrets = ["${env.CEQUENCE_CLIENT_SECRET}", "${CEQUENCE_CLIENT_SECRET}", "$CEQUENCE_CLIENT_SECRET", "<client-secret>", "REPLACE_WITH_CEQUENCE_CLIENT_SECRET"];
+    for (let i = 0; i < secrets.length; i++) {
+      const r = parseConfigString(withField("cequenceClientSecret", '"' + secrets[i] + '"'));
+      expect(r.error).toBe("");
+      expect(r.config != null).toBe(true, "the configuration still applies");
+      expect(r.warnings.length).toBe(1, secrets[i]);
+      expectContains(r.warnings[0], "cequenceClientSecret looks like an unrendered placeholder");
+      expectContains(r.warnings[0], "401");
+      expectLacks(r.warnings[0], secrets[i]);
+      expectLacks(r.warnings[0], "CEQUENCE_CLIENT_SECRET");
+    }
+    const both = parseConfigString(withField("cequenceClientId", '"${CLIENT_ID}"').replace('"s3cret"', '"<secret>"'));
+    expect(both.warnings.length).toBe(1);
+    expectContains(both.warnings[0], "cequenceClientId and cequenceClientSecret look like an unrendered placeholder");
+    expectLacks(both.warnings[0], "CLIENT_ID}");
+  });
+
+  it("does not warn about real-looking credentials, or when auth is disabled", () => {
+    const values = ["s3cret", "a$b", "pa$$word", "x<y>", "<", "$", "$1abc"];
+    for (let i = 0; i < values.length; i++) {
+      const r = parseConfigString(withField("cequenceClientSecret", '"' + values[i] + '"'));
+      expect(r.warnings.length).toBe(0, values[i]);
+    }
+    const off = parseConfigString('{"cequenceAuthUrl":"https://a","cequenceEdgeUrl":"https://e","cequenceAuthEnabled":false,"cequenceClientSecret":"${X}"}');
+    expect(off.warnings.length).toBe(0);
+  });
+
   it("does not need credentials when auth is disabled", () => {
     const r = parseConfigString('{"cequenceAuthUrl":"https://a","cequenceEdgeUrl":"https://e","cequenceAuthEnabled":false}');
     expect(r.error).toBe("");

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validate, type Finding } from "../../scripts/validate/validator.ts";
@@ -16,7 +16,9 @@ const IMPL = "policies-k8s/cequence_implementation.yaml";
 const APIS = `${F}/good/api-instances.yaml`;
 const GOOD = `${F}/good/cequence_binding.yaml`;
 
-const check = (paths: string[], opts = {}) => validate(paths, { cwd: root, ...opts });
+// The fixtures hold the client secret as the copy in Git does: the bundle's placeholder, written in at
+// deploy time (README, "Keeping the client secret out of Git"); hence --secret-rendered-at-deploy.
+const check = (paths: string[], opts = {}) => validate(paths, { cwd: root, secretRenderedAtDeploy: true, ...opts });
 /** Findings of one code; fails with the whole list when there is none. */
 function only(paths: string[], code: string, opts = {}): Finding[] {
   const r = check(paths, opts);
@@ -30,7 +32,7 @@ function clean(paths: string[], opts = {}) {
   assert.equal(r.errors, 0);
   return r;
 }
-const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/cequence-validate.mjs"), ...args], { cwd: root, encoding: "utf8" });
+const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/cequence-validate.mjs"), "--secret-rendered-at-deploy", ...args], { cwd: root, encoding: "utf8" });
 /** The 1-based line of the first line of file containing `text`. */
 const lineOf = (file: string, text: string) => readFileSync(join(root, file), "utf8").split("\n").findIndex((l) => l.includes(text)) + 1;
 
@@ -61,23 +63,52 @@ test("a missing Service is reported", () => {
   } finally { rmSync(dir, { recursive: true }); }
 });
 
-test("serviceNamespace mismatch on every resource (CLI, --json)", () => {
+test("serviceNamespace mismatch: one error at the serviceNamespace line naming the resources' namespace (CLI, --json)", () => {
   const file = `${F}/bad/namespace-mismatch.yaml`;
   const r = cli("--json", DEF, IMPL, APIS, file);
   assert.equal(r.status, 1);
   const out = JSON.parse(r.stdout);
   assert.equal(out.ok, false);
-  const hits = out.findings.filter((f: Finding) => f.code === "namespace-mismatch");
-  // definition, implementation, two Services, binding
-  assert.equal(hits.length, 5);
-  for (const h of hits) {
-    assert.match(h.message, /^serviceNamespace mismatch: serviceNamespace is "payments"/);
-    assert.match(h.fix, /update-namespace\.sh/);
-  }
-  const svc = hits.find((h: Finding) => h.message.includes("Service default/cequence-auth-service"));
-  assert.equal(svc.file, file);
-  assert.equal(svc.line, 5); // metadata.namespace of the first Service
-  assert.equal(hits.find((h: Finding) => h.file === DEF).line, lineOf(DEF, "namespace: default"));
+  const hits = out.findings.filter((f: Finding) => /namespace/.test(f.code));
+  assert.equal(hits.length, 1, JSON.stringify(hits, null, 1));
+  const [h] = hits;
+  assert.equal(h.code, "namespace-mismatch");
+  assert.equal(h.file, file);
+  assert.equal(h.line, lineOf(file, "serviceNamespace:"));
+  assert.match(h.message, /^serviceNamespace mismatch: serviceNamespace is "payments" but the policy resources are in namespace "default"/);
+  assert.match(h.fix, /^set serviceNamespace: default, or move everything to "payments" with \.\/update-namespace\.sh payments/);
+});
+
+test("resources moved to payments, serviceNamespace left at default: one error naming payments, no ConfigMap advice", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cq-val-"));
+  try {
+    cpSync(join(root, "policies-k8s"), dir, { recursive: true });
+    assert.equal(spawnSync("bash", [join(dir, "update-namespace.sh"), "payments"], { cwd: dir }).status, 0);
+    const b = join(dir, "cequence_binding.yaml");
+    writeFileSync(b, readFileSync(b, "utf8").replace("serviceNamespace: payments", "serviceNamespace: default"));
+    const r = validate([dir], { cwd: dir, allowPlaceholders: true });
+    const hits = r.findings.filter((f) => f.severity !== "info");
+    assert.equal(hits.length, 1, JSON.stringify(hits, null, 1));
+    const [h] = hits;
+    assert.equal(h.code, "namespace-mismatch");
+    assert.equal(h.file, "cequence_binding.yaml");
+    assert.equal(h.line, readFileSync(b, "utf8").split("\n").findIndex((l) => l.includes("serviceNamespace:")) + 1);
+    assert.match(h.message, /serviceNamespace is "default" but the policy resources are in namespace "payments"/);
+    assert.match(h.fix, /^set serviceNamespace: payments/);
+  } finally { rmSync(dir, { recursive: true }); }
+});
+
+test("one resource in another namespace than the rest is named at its metadata.namespace", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cq-val-"));
+  try {
+    const text = readFileSync(join(root, GOOD), "utf8").split("---\n");
+    text[1] = text[1].replace("namespace: default", "namespace: payments"); // the edge Service only
+    writeFileSync(join(dir, "b.yaml"), text.join("---\n"));
+    const r = check([join(root, DEF), join(root, IMPL), join(root, APIS), join(dir, "b.yaml")]);
+    const hits = r.findings.filter((f) => /namespace/.test(f.code));
+    assert.ok(hits.length >= 1, JSON.stringify(r.findings, null, 1));
+    assert.ok(hits.every((h) => h.code !== "configmap-namespace"));
+  } finally { rmSync(dir, { recursive: true }); }
 });
 
 test("targetRef naming an ApiInstance that is not there (CLI)", () => {
@@ -159,29 +190,71 @@ test("auth enabled without credentials; auth disabled without them passes", () =
 
 test("placeholder values are errors, info with --allow-placeholders", () => {
   const file = `${F}/bad/placeholder.yaml`;
-  const hits = only([DEF, IMPL, APIS, file], "placeholder");
+  const hits = only([DEF, IMPL, APIS, file], "placeholder").filter((h) => h.severity === "error");
   assert.equal(hits.length, 3);
-  assert.ok(hits.every((h) => h.severity === "error"));
   const id = hits.find((h) => h.message.includes("cequenceClientId"))!;
   assert.equal(id.line, lineOf(file, "cequenceClientId:"));
   assert.match(id.message, /placeholder value left in PolicyBinding default\/cequence-policy-binding: cequenceClientId: REPLACE_WITH_CEQUENCE_CLIENT_ID/);
   assert.ok(hits.some((h) => /example\.com domain/.test(h.message) && h.line === lineOf(file, "address: https://auth")));
   const relaxed = check([DEF, IMPL, APIS, file], { allowPlaceholders: true });
   assert.equal(relaxed.errors, 0);
-  assert.equal(relaxed.findings.filter((f) => f.code === "placeholder" && f.severity === "info").length, 3);
+  assert.equal(relaxed.findings.filter((f) => f.code === "placeholder" && f.severity === "info").length, 4);
+  // Without --secret-rendered-at-deploy the secret's placeholder is an error too.
+  const strict = check([DEF, IMPL, APIS, file], { secretRenderedAtDeploy: false });
+  assert.equal(strict.findings.filter((f) => f.code === "placeholder" && f.severity === "error").length, 4);
 });
 
-test("a literal client secret warns with the alternatives; exit 0 unless --strict (CLI)", () => {
+for (const [field, value] of [
+  ["cequenceClientSecret", "${env.CEQUENCE_CLIENT_SECRET}"], ["cequenceClientSecret", "${CEQUENCE_CLIENT_SECRET}"],
+  ["cequenceClientSecret", "$CEQUENCE_CLIENT_SECRET"], ["cequenceClientSecret", "<client-secret>"],
+  ["cequenceClientSecret", "REPLACE_ME"], ["cequenceClientId", "${CLIENT_ID}"], ["cequenceClientId", "<client-id>"],
+]) {
+  test(`an unrendered ${field} (${value}) is an error, even with --allow-placeholders`, () => {
+    const dir = mkdtempSync(join(tmpdir(), "cq-val-"));
+    try {
+      const from = field === "cequenceClientSecret" ? "cequenceClientSecret: REPLACE_WITH_CEQUENCE_CLIENT_SECRET" : "cequenceClientId: acme-gateway-prod";
+      const text = readFileSync(join(root, GOOD), "utf8");
+      assert.ok(text.includes(from));
+      writeFileSync(join(dir, "b.yaml"), text.replace(from, `${field}: "${value}"`));
+      for (const opts of [{}, { allowPlaceholders: true }]) {
+        const r = check([join(root, DEF), join(root, IMPL), join(root, APIS), join(dir, "b.yaml")], opts);
+        const hits = r.findings.filter((f) => f.severity !== "info");
+        assert.equal(hits.length, 1, JSON.stringify(r.findings, null, 1));
+        assert.equal(hits[0].code, "unrendered-placeholder");
+        assert.equal(hits[0].severity, "error");
+        assert.equal(hits[0].line, text.split("\n").findIndex((l) => l.includes(from)) + 1);
+        assert.match(hits[0].message, new RegExp(`^${field} looks like an unrendered placeholder .*Flex Gateway does not substitute variables`));
+        assert.doesNotMatch(hits[0].fix, /\$\{env/);
+        assert.doesNotMatch(JSON.stringify(r.findings), /\$\{env\./, "the value is not echoed");
+      }
+    } finally { rmSync(dir, { recursive: true }); }
+  });
+}
+
+test("a literal client secret in a file others can read warns how to render it at deploy time; exit 0 unless --strict (CLI)", () => {
   const file = `${F}/bad/literal-secret.yaml`;
+  chmodSync(join(root, file), 0o644); // as Git checks it out
   const r = cli(DEF, IMPL, APIS, file);
   assert.equal(r.status, 0, "warnings do not fail");
-  assert.match(r.stdout, new RegExp(`${file}:${lineOf(file, "cequenceClientSecret:")}:\\d+: warning \\[literal-secret\\] cequenceClientSecret is written literally`));
-  assert.match(r.stdout, /\$\{env\.CEQUENCE_CLIENT_SECRET\}/);
-  assert.match(r.stdout, /secretKeyRef/);
+  assert.match(r.stdout, new RegExp(`${file}:${lineOf(file, "cequenceClientSecret:")}:\\d+: warning \\[literal-secret\\] cequenceClientSecret is written literally in a file that other users can read \\(mode 0644\\)`));
+  assert.match(r.stdout, /at deploy time/);
+  assert.match(r.stdout, /never commit the rendered file/);
+  assert.match(r.stdout, /chmod 600/);
+  assert.doesNotMatch(r.stdout, /\$\{env/, "no substitution Flex Gateway does not document");
   assert.doesNotMatch(r.stdout, /s3cr3t-Value-From-Portal/, "the secret itself is never printed");
   const strict = cli("--strict", DEF, IMPL, APIS, file);
   assert.equal(strict.status, 1);
   assert.match(strict.stdout, /FAILED \(--strict: warnings count\)/);
+  // The rendered copy, readable by its owner only: a note, and --strict passes.
+  const dir = mkdtempSync(join(tmpdir(), "cq-val-"));
+  try {
+    const copy = join(dir, "cequence_binding.yaml");
+    copyFileSync(join(root, file), copy);
+    chmodSync(copy, 0o600);
+    const ok = spawnSync(process.execPath, [join(root, "bin/cequence-validate.mjs"), "--strict", DEF, IMPL, APIS, copy], { cwd: root, encoding: "utf8" });
+    assert.equal(ok.status, 0, ok.stdout);
+    assert.match(ok.stdout, /info \[literal-secret\] cequenceClientSecret is written literally \(the file is readable by its owner only\)/);
+  } finally { rmSync(dir, { recursive: true }); }
 });
 
 test("K8s implementation pointing at a path the ConfigMap mount does not provide", () => {

@@ -158,25 +158,99 @@ forEachHost('client outages end to end', (host) => {
     }
   });
 
-  test('cequenceRetryGiveUpMs: a batch still failing after the give-up age is dropped and counted as gave_up; later batches go through', async () => {
-    const s = await startSubject({ host, config: { ...oneBatchOf(5), cequenceRetryGiveUpMs: 1000, cequenceRetryMaxBackoffMs: 200 } });
+  // cequenceRetryGiveUpMs on a clock the test moves (the emulator host's `now` option; Envoy's clock
+  // cannot be stopped, so this one runs on the emulator only). Wall-clock time and scheduling do not
+  // enter: while the clock stands still the module cannot retry, give up or write a Stats line, so
+  // every step waits for an event that must come, then moves the clock by exactly the delay the module
+  // announced. The shipped module (policies-k8s/cequence_policy.wasm) runs in the bare host, its
+  // clusters pointing at the mock Cequence; each stream is one synthetic call through the filter.
+  if (host === 'emulator') test('cequenceRetryGiveUpMs (fake clock): a batch still failing at the give-up age is dropped and counted as gave_up, in the callback of its last attempt; later batches go through', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createHost } = await import('../../emulator/host/index.ts');
+    const { startMockCequence } = await import('../../emulator/mock-cequence.ts');
+    const { CLIENT_ID, CLIENT_SECRET, fastSettings } = await import('../../harness/index.ts');
+    const { parseStats } = await import('../../harness/checks.ts');
+    const GIVE_UP_MS = 1000;
+    let clockNs = 1_700_000_000_000_000_000n;
+    const advanceMs = (ms: number) => { clockNs += BigInt(ms) * 1_000_000n; };
+    const mock = await startMockCequence({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    let gw: Awaited<ReturnType<typeof createHost>> | undefined;
     try {
-      await s.mock.setEdgeMode(500);
-      await callAll(s, ids(5, 'lost'));
-      await waitForStats(s, (x) => x.gaveUp === 5, '5 given up');
-      // Given up in the callback of a failed attempt, or on the timer while the batch waits to retry.
-      const gaveUp = /^\[cequence\] Root: (edge callback - 5 transaction\(s\) not sent \(status=500\); gave up after \d+ s of retries, 5 transaction\(s\) dropped|gave up on (a batch|1 batch\(es\)) after \d+ s of retries: 5 transaction\(s\) dropped)$/;
-      assert.equal(s.messages().filter((m) => gaveUp.test(m)).length, 1, s.messages().join('\n'));
-      await s.mock.setEdgeMode('ok');
-      const later = ids(5, 'later');
-      await callAll(s, later);
-      await s.mock.waitForTransactions(5, 20000);
-      assertExactlyOnce(s, later);
-      const st = await waitForStats(s, (x) => x.sent === 5 && x.queued + x.inFlight === 0, '5 sent');
-      assert.deepEqual(st, { captured: 10, sent: 5, dropped: 5, queueFull: 0, gaveUp: 5, rejected: 0, queued: 0, inFlight: 0 });
-      assertNoSecrets(s);
+      gw = await createHost(readFileSync(new URL('../../policies-k8s/cequence_policy.wasm', import.meta.url)), {
+        now: () => clockNs,
+        config: {
+          cequenceAuthUrl: mock.authUrl, cequenceEdgeUrl: mock.edgeUrl, cequenceClientId: mock.clientId,
+          cequenceClientSecret: mock.clientSecret, cequenceAuthPath: mock.authPath, cequenceEdgePath: mock.edgePath,
+          ...fastSettings(), ...oneBatchOf(5), cequenceRetryGiveUpMs: GIVE_UP_MS, cequenceRetryMaxBackoffMs: 200, cequenceStatsIntervalMs: 1000,
+        },
+        clusters: { 'cequence-auth-service.default.svc': mock.authUrl, 'cequence-edge-service.default.svc': mock.edgeUrl },
+      });
+      const host = gw;
+      const lines = () => host.logs.filter((e) => e.source === 'wasm').map((e) => e.message);
+      // Waits for an event (never for a duration); a miss fails here, with this test's own stack and log.
+      const until = async <T>(what: string, probe: () => T | undefined | false): Promise<T> => {
+        for (let i = 0; i < 2000; i++) {
+          const v = probe();
+          if (v) return v;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.fail(`cequenceRetryGiveUpMs (fake clock): no ${what} after 20 s of real time; module lines:\n${lines().join('\n')}`);
+      };
+      const stream = (id: string) => {
+        const r = host.runStream({
+          request: { headers: { ':method': 'POST', ':path': `/api/${id}`, ':authority': 'gw.local', 'x-test': id }, body: [`{"id":"${id}"}`] },
+          response: { headers: { ':status': '200', 'content-type': 'application/json' }, body: ['{}'] },
+        });
+        assert.equal(r.localReply, undefined, `${id} passed without a local reply`);
+      };
+      const statsAfter = async (what: string, ok: (x: NonNullable<ReturnType<typeof parseStats>>) => boolean) => {
+        const from = lines().length;
+        advanceMs(1000); // one Stats interval
+        return until(`Stats line with ${what}`, () => lines().slice(from).map(parseStats).find((x) => x && ok(x)));
+      };
+
+      await mock.setEdgeMode(500);
+      for (let i = 0; i < 5; i++) stream(`lost-${i}`);
+      const RETRY = /^\[cequence\] Root: edge callback - 5 transaction\(s\) not sent \(status=500\); retrying in (\d+) ms$/;
+      const GAVE_UP = /^\[cequence\] Root: edge callback - 5 transaction\(s\) not sent \(status=500\); gave up after 1 s of retries, 5 transaction\(s\) dropped$/;
+      // Each failed attempt announces its retry delay; the clock moves by exactly that delay, and the
+      // next attempt follows. The attempt whose retry would start at or after the give-up age gives up.
+      let elapsedMs = 0;
+      for (let attempt = 1; ; attempt++) {
+        const verdict = await until(`answer to attempt ${attempt}`, () => {
+          const out = lines().filter((m) => RETRY.test(m) || GAVE_UP.test(m));
+          return out.length >= attempt ? out[attempt - 1] : undefined;
+        });
+        assert.equal(mock.edgeRequests.length, attempt, 'one Edge request per attempt');
+        if (GAVE_UP.test(verdict)) {
+          assert.ok(attempt >= 3, `gave up after ${attempt} attempt(s) in ${elapsedMs} ms of clock`);
+          break;
+        }
+        const delay = Number(RETRY.exec(verdict)![1]);
+        assert.ok(delay >= 1 && delay <= 200, `retry delay ${delay} ms within cequenceRetryMaxBackoffMs`);
+        assert.ok(elapsedMs + delay < GIVE_UP_MS, `a retry was scheduled at ${elapsedMs + delay} ms, past the give-up age`);
+        elapsedMs += delay;
+        advanceMs(delay);
+      }
+      assert.equal(lines().filter((m) => GAVE_UP.test(m)).length, 1, 'one gave-up line');
+      assert.equal(lines().filter((m) => /gave up on/.test(m)).length, 0, 'not given up on the timer: the clock never passed a scheduled retry');
+      const lost = await statsAfter('gave_up=5', (x) => x.gaveUp === 5);
+      assert.deepEqual(lost, { captured: 5, sent: 0, dropped: 5, queueFull: 0, gaveUp: 5, rejected: 0, queued: 0, inFlight: 0 });
+      assert.equal(mock.transactions.length, 0);
+
+      await mock.setEdgeMode('ok');
+      for (let i = 0; i < 5; i++) stream(`later-${i}`);
+      await until('5 transactions at Edge', () => mock.transactions.length >= 5);
+      const got = mock.transactions.map((t: any) => t.request['uri-query-fragment']).sort();
+      assert.deepEqual(got, [0, 1, 2, 3, 4].map((i) => `/api/later-${i}`), 'the later batch, exactly once');
+      const done = await statsAfter('sent=5', (x) => x.sent === 5 && x.queued + x.inFlight === 0);
+      assert.deepEqual(done, { captured: 10, sent: 5, dropped: 5, queueFull: 0, gaveUp: 5, rejected: 0, queued: 0, inFlight: 0 });
+      for (const vm of host.vms) assert.equal(vm.failed, false, `worker ${vm.index}: ${vm.failure}`);
+      const secretLines = lines().filter((m) => m.includes(mock.clientSecret));
+      assert.deepEqual(secretLines, [], 'no secret in any line');
     } finally {
-      await s.close();
+      gw?.close();
+      await mock.close();
     }
   });
 

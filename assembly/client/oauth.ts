@@ -4,7 +4,7 @@
 // The response comes from the network, so it is checked for strict well-formedness (checkJson) before
 // assemblyscript-json sees it: that parser aborts the VM on malformed input and AssemblyScript cannot
 // catch. Error texts never quote the body: a body may hold a token.
-import { JSON } from "assemblyscript-json/assembly";
+import { JSON } from "../config/json";
 import { checkJson } from "../config/json-check";
 
 /** Largest token response read; a bigger one is refused without being parsed. */

@@ -1,7 +1,7 @@
 // Parses the PolicyBinding's spec.config (JSON) into typed settings. Field names, types, defaults and
 // bounds come from fields.generated.ts (rendered from schema/config.schema.json), so the parser and the
 // published definition cannot drift apart. Pure logic: no host calls, unit-tested by as-pect.
-import { JSON } from "assemblyscript-json/assembly";
+import { JSON } from "./json";
 import { checkJson } from "./json-check";
 import { parseServiceUrl } from "./url";
 import {

@@ -1,7 +1,7 @@
 // The list-of-strings configuration fields (capture controls): reading one from the configuration
 // object and checking each entry by the rule its schema item pattern names (fields.generated.ts).
 // Pure logic: no host calls.
-import { JSON } from "assemblyscript-json/assembly";
+import { JSON } from "./json";
 
 /** A token character (RFC 9110 tchar): what header names and methods are made of. */
 function isTchar(c: i32): bool {

@@ -1,11 +1,11 @@
 // Deploys a built policy bundle into a local conf.d the way an operator does: the bundle's three YAML
 // files, with the binding's placeholders replaced (Service addresses, credentials, target API), plus an
 // ApiInstance file. The demo, the end-to-end tests and the benchmarks all start from the real bundle.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { tempDir } from './temp.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DOCKER_BUNDLE = path.join(REPO_ROOT, 'policies-docker-linux');
@@ -32,7 +32,7 @@ export interface LocalDeployOptions {
 
 export function localDeploy(o: LocalDeployOptions): string {
   const bundle = o.bundleDir ?? DOCKER_BUNDLE;
-  const dir = mkdtempSync(path.join(tmpdir(), 'cequence-confd-'));
+  const dir = tempDir('cequence-confd-'); // removed by Subject.close(), and at exit whatever happens
   const ns = o.namespace ?? 'default';
   const apiName = o.apiName ?? 'demo-api';
   const load = (f: string) => parseAllDocuments(readFileSync(path.join(bundle, f), 'utf8')).map((d) => d.toJS());

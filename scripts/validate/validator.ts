@@ -112,23 +112,24 @@ function collectFiles(paths: string[], cwd: string): { files: string[]; missing:
   return { files: [...new Set(files)], missing, problems };
 }
 
-/** Reads a file that was a regular file when listed; undefined (with the reason) when it cannot be read. */
-function readInput(file: string, limit: number): { bytes?: Buffer; size: number; error?: string } {
+/** Reads a file that was a regular file when listed, at most `limit` bytes (its stat size is not trusted:
+ *  /proc files say 0); the reason instead when it cannot be opened or read. */
+function readInput(file: string, limit: number): { bytes?: Buffer; error?: string } {
   let fd: number | undefined;
   try {
     fd = openSync(file, "r");
-    const size = statSync(file).size;
-    const n = Math.min(size, limit);
-    const buf = Buffer.alloc(n);
+    const chunks: Buffer[] = [];
     let got = 0;
-    while (got < n) {
-      const r = readSync(fd, buf, got, n - got, got);
+    while (got < limit) {
+      const buf = Buffer.alloc(Math.min(65536, limit - got));
+      const r = readSync(fd, buf, 0, buf.length, got);
       if (r === 0) break;
+      chunks.push(buf.subarray(0, r));
       got += r;
     }
-    return { bytes: buf.subarray(0, got), size };
+    return { bytes: Buffer.concat(chunks) };
   } catch (e) {
-    return { size: 0, error: unreadable(e as NodeJS.ErrnoException) };
+    return { error: unreadable(e as NodeJS.ErrnoException) };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -4,8 +4,7 @@
 // suites use harness/ instead (a gateway from the bundle, on every host).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -34,8 +33,8 @@ function sourceFiles(dir: string): string[] {
 
 let built: Buffer | undefined;
 /**
- * The test module (tests/client/harness/index.ts), built with the release flags; cached in the temp
- * directory by a hash of the sources, so parallel test files compile it once.
+ * The test module (tests/client/harness/index.ts), built with the release flags; cached in
+ * node_modules/.cache/cequence-tests by a hash of the sources, so parallel test files compile it once.
  */
 export function harnessWasm(): Buffer {
   if (built) return built;
@@ -44,7 +43,10 @@ export function harnessWasm(): Buffer {
     hash.update(f).update(readFileSync(f));
   }
   hash.update(ASC_FLAGS.join(' '));
-  const out = path.join(tmpdir(), `cq-client-harness-${hash.digest('hex').slice(0, 16)}.wasm`);
+  // A cache shared by the test files, kept in the project (node_modules/.cache), not in the temp directory.
+  const cacheDir = path.join(ROOT, 'node_modules', '.cache', 'cequence-tests');
+  mkdirSync(cacheDir, { recursive: true });
+  const out = path.join(cacheDir, `client-harness-${hash.digest('hex').slice(0, 16)}.wasm`);
   if (existsSync(out)) return (built = readFileSync(out));
   const tmp = `${out}.${process.pid}.tmp`;
   try {
@@ -54,6 +56,7 @@ export function harnessWasm(): Buffer {
     ], { cwd: ROOT, stdio: 'pipe' });
     renameSync(tmp, out);
   } catch (e) {
+    rmSync(tmp, { force: true });
     const err = e as { stderr?: Buffer; stdout?: Buffer };
     throw new Error(`asc failed for the client harness:\n${err.stderr?.toString() ?? ''}${err.stdout?.toString() ?? ''}`);
   }

@@ -1,9 +1,9 @@
 // Writes a conf.d directory the way an operator deploys it: the policy bundle's three YAML
 // files (definition, implementation, binding) plus an ApiInstance file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { tempDir } from '../../emulator/temp.ts';
 
 export interface BundleOptions {
   /** base64://… is generated from these bytes unless `implementation` is given. */
@@ -21,7 +21,7 @@ export interface BundleOptions {
 }
 
 export function writeBundle(o: BundleOptions): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'emu-confd-'));
+  const dir = tempDir('emu-confd-'); // removed when the test file's process exits
   const ns = o.namespace ?? 'default';
   const docs = (...d: unknown[]) => d.map((x) => stringify(x)).join('---\n');
   writeFileSync(path.join(dir, 'test_definition.yaml'), docs({

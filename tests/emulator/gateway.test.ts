@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startGateway, type Gateway } from '../../emulator/index.ts';
+import { tempDir } from '../../emulator/temp.ts';
 import { writeBundle } from './bundle.ts';
 import { compileAS, listen, probeWasm, ROOT, waitFor } from './helpers.ts';
 
@@ -236,7 +236,7 @@ describe('bindings and failures', () => {
   });
 
   test('file:// implementation mapped to a local file; a missing file is reported by name', async () => {
-    const local = path.join(tmpdir(), `probe-${process.pid}.wasm`);
+    const local = path.join(tempDir('emu-probe-'), 'probe.wasm');
     writeFileSync(local, probeWasm());
     const g = await gateway(
       { implementation: 'file:///etc/mulesoft/flex-gateway/wasm/cequence.wasm', upstreamUrl: upstream.url },
@@ -251,7 +251,7 @@ describe('streaming a large body with an AssemblyScript module', () => {
   test('a 50 MB response streams through the VM while the gateway process memory stays far below the body size', async (t) => {
     if (process.platform !== 'linux') return t.skip('reads /proc/<pid>/status');
     // The gateway runs as its own process, started by the CLI exactly as an operator would.
-    const wasmFile = path.join(tmpdir(), `as_stream-${process.pid}.wasm`);
+    const wasmFile = path.join(tempDir('emu-as-stream-'), 'as_stream.wasm');
     writeFileSync(wasmFile, compileAS('as_stream'));
     const dir = writeBundle({ implementation: 'file:///etc/mulesoft/flex-gateway/wasm/cequence.wasm', upstreamUrl: upstream.url, config: { any: 1 } });
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'emulator/cli.ts'), '--dir', dir, '--port', '0', '--workers', '2',

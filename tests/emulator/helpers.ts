@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHost, type HostOptions, type ProxyWasmHost } from '../../emulator/host/index.ts';
+import { tempDir } from '../../emulator/temp.ts';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '../..');
@@ -75,7 +75,7 @@ export function compileAS(name: string, extraFlags: string[] = ['--use', 'abort=
   const key = name + ' ' + extraFlags.join(' ');
   const cached = asCache.get(key);
   if (cached) return cached;
-  asDir ??= mkdtempSync(path.join(tmpdir(), 'emu-as-'));
+  asDir ??= tempDir('emu-as-'); // removed when the test file's process exits
   const src = path.join(ROOT, 'tests/emulator/modules', `${name}.ts`);
   const out = path.join(asDir, `${name}-${extraFlags.join('_').replace(/[^a-z0-9_]/gi, '')}.wasm`);
   try {

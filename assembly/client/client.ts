@@ -529,7 +529,7 @@ export class CequenceClient {
     const q = this.outbox.queue;
     const n = q.takeDropWarning(now, <i64>this.config.statsIntervalMs);
     if (n == 0) return;
-    logWarn("Queue full: dropped " + n.toString() + " transaction(s) (oldest first; bounds " + q.maxCount.toString() + " transactions, " +
+    logWarn("Queue full: dropped " + n.toString() + " transaction(s) (oldest first; bounds " + q.maxCount.toString() + " transactions queued, " +
       q.maxBytes.toString() + " bytes queued and in flight); Edge is slow or unreachable");
   }
 }

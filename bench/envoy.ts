@@ -352,7 +352,9 @@ async function memoryBench() {
       const seconds = (Date.now() - ts) / 1000;
       await sleep(11000); // one more stats line
       const end = { rss: rssBytes(pid), mem: wasmMemories(pid) };
-      const stats = s.messages().filter((l) => /Stats:/.test(l)).slice(-1)[0] ?? '(no stats line)';
+      // The worker's line: the one with the most captured (the main thread's root contexts capture nothing).
+      const captured = (l: string) => Number(/captured=(\d+)/.exec(l)?.[1] ?? -1);
+      const stats = s.messages().filter((l) => /Stats:/.test(l)).sort((a, b) => captured(b) - captured(a))[0] ?? '(no stats line)';
       rows.push([`Edge ${mode}${mode === 'slow' ? ` (${SLOW_MS} ms)` : ''}`, sent.toLocaleString('en-US'), fmt(sent / seconds, 0), fmtBytes(start.mem[0] ?? 0), fmtBytes(maxMem), fmtBytes(end.mem[0] ?? 0),
         end.mem.slice(1).map(fmtBytes).join(', '), fmtBytes(start.rss), fmtBytes(end.rss), '`' + stats.replace(/^\[cequence\]\s*/, '') + '`']);
       data[mode] = { sent, seconds, start, end, maxMem, stats };

@@ -4,10 +4,10 @@
 import { LOG_LEVEL_NAMES, LogLevel, WasmResult, type LogLevelName } from './abi.ts';
 import { formatEnvoyLine, WASM_LOG_FILES, WASM_VM_FILE, wasmLogPrefix, type LogContextKind, type LogEntry, type LogSink } from './log.ts';
 import { normalizePairs, type Pairs } from './pairs.ts';
-import type { PropertyEnv } from './properties.ts';
-import { performHttpCall } from './httpcall.ts';
+import type { HostContext, PropertyEnv } from './context.ts';
+import { performHttpCall, type HttpCallResponse } from './httpcall.ts';
 import { HostStream, type ConnectionInfo, type StreamInfo, type StreamSink } from './stream.ts';
-import { disallowedImports, WasmVm, type HttpCallResponse } from './vm.ts';
+import { disallowedImports, WasmVm } from './vm.ts';
 
 export interface HostOptions {
   /** Plugin configuration bytes (buffer 7 during proxy_on_configure). Objects are JSON-encoded. */
@@ -94,7 +94,7 @@ function defaultNow(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
 }
 
-export class ProxyWasmHost {
+export class ProxyWasmHost implements HostContext {
   readonly vms: WasmVm[] = [];
   readonly logs: LogEntry[] = [];
   readonly config: Buffer;
@@ -112,15 +112,13 @@ export class ProxyWasmHost {
   private closed = false;
   private readonly shared = new Map<string, { value: Buffer; cas: number }>();
   private nextCas = 1;
-  private readonly queues = new Map<number, { name: string; vm: WasmVm; items: Buffer[] }>();
+  private readonly queues = new Map<number, { name: string; onReady: (token: number) => void; items: Buffer[] }>();
   private readonly queueByName = new Map<string, number>();
   private nextQueueToken = 1;
   private readonly metrics = new Map<string, { type: number; value: bigint; samples: bigint[] }>();
   private readonly refuseMetrics: HostOptions['refuseMetrics'];
   private readonly pendingCalls = new Set<() => void>();
   readonly nowNs: () => bigint;
-  /** Called when a VM fails (trap): the gateway uses it for logging/metrics. */
-  vmFailedListeners: ((vm: WasmVm) => void)[] = [];
 
   constructor(readonly module: WebAssembly.Module, opts: HostOptions = {}) {
     const cfg = opts.config;
@@ -192,10 +190,6 @@ export class ProxyWasmHost {
     this.emit({ level, message, line: formatEnvoyLine(level, logger, file, message, worker, time), source: 'host', worker, time });
   }
 
-  onVmFailed(vm: WasmVm): void {
-    for (const l of this.vmFailedListeners) l(vm);
-  }
-
   // ---- clusters & http calls ----------------------------------------------------------------
 
   hasCluster(name: string): boolean {
@@ -204,14 +198,15 @@ export class ProxyWasmHost {
   setCluster(name: string, baseUrl: string): void {
     this.clusters.set(name, baseUrl);
   }
-  startHttpCall(vm: WasmVm, token: number, cluster: string, headers: Pairs, body: Buffer, _trailers: Pairs, timeoutMs: number): void {
+  startHttpCall(cluster: string, headers: Pairs, body: Buffer, _trailers: Pairs, timeoutMs: number,
+    onResponse: (response: HttpCallResponse | null) => void): void {
     const base = this.clusters.get(cluster)!;
     let cancel: () => void = () => {};
     const finish = (r: HttpCallResponse | null) => {
       this.pendingCalls.delete(cancel);
       if (this.closed) return;
       // Always asynchronous: never re-enter the VM from inside proxy_http_call.
-      setImmediate(() => { if (!this.closed) vm.deliverHttpCallResponse(token, r); });
+      setImmediate(() => { if (!this.closed) onResponse(r); });
     };
     cancel = performHttpCall(base, headers, body, timeoutMs, finish);
     this.pendingCalls.add(cancel);
@@ -233,14 +228,14 @@ export class ProxyWasmHost {
     this.shared.set(key, { value: Buffer.from(value), cas: next });
     return WasmResult.Ok;
   }
-  queueRegister(name: string, vm: WasmVm): number {
+  queueRegister(name: string, onReady: (token: number) => void): number {
     const existing = this.queueByName.get(name);
     if (existing) {
-      this.queues.get(existing)!.vm = vm;
+      this.queues.get(existing)!.onReady = onReady;
       return existing;
     }
     const token = this.nextQueueToken++;
-    this.queues.set(token, { name, vm, items: [] });
+    this.queues.set(token, { name, onReady, items: [] });
     this.queueByName.set(name, token);
     return token;
   }
@@ -251,7 +246,7 @@ export class ProxyWasmHost {
     const q = this.queues.get(token);
     if (!q) return WasmResult.NotFound;
     q.items.push(Buffer.from(data));
-    setImmediate(() => { if (!this.closed) q.vm.deliverQueueReady(token); });
+    setImmediate(() => { if (!this.closed) q.onReady(token); });
     return WasmResult.Ok;
   }
   queueDequeue(token: number): Buffer | number {

@@ -7,7 +7,13 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Pairs } from './pairs.ts';
-import type { HttpCallResponse } from './vm.ts';
+
+/** What the module reads in proxy_on_http_call_response: header map 6, buffer 4, header map 7. */
+export interface HttpCallResponse {
+  headers: Pairs;
+  body: Buffer;
+  trailers: Pairs;
+}
 
 // Envoy 1.40 shows the callee's response headers as they came, without `keep-alive` (tests/conformance).
 const NOT_SHOWN = new Set(['keep-alive']);
@@ -23,7 +29,7 @@ function localReply(status: number, body: string): HttpCallResponse {
   };
 }
 
-
+/** Send one call to `baseUrl`; `done` gets the response (null: reset after headers). Returns a cancel. */
 export function performHttpCall(
   baseUrl: string,
   headers: Pairs,

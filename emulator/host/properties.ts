@@ -3,17 +3,9 @@
 //   strings -> raw bytes, int64/uint64/timestamps/durations -> 8 bytes little-endian,
 //   bool -> 1 byte, maps -> proxy-wasm pairs, messages -> protobuf bytes.
 import { WasmResult } from './abi.ts';
+import type { PropertyEnv } from './context.ts';
 import { encodePairs, type Pairs } from './pairs.ts';
 import type { HostStream } from './stream.ts';
-
-export interface PropertyEnv {
-  pluginName: string;
-  rootId: string;
-  vmId: string;
-  nodeId: string;
-  nodeCluster: string;
-  listenerDirection: number;
-}
 
 type Result = { result: number; value?: Buffer };
 

@@ -7,8 +7,23 @@
 // StreamSink, in order. Data the filter pauses is held (and buffered when asked) until the
 // filter continues.
 import { FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus } from './abi.ts';
+import type { HostContext } from './context.ts';
 import type { Pairs } from './pairs.ts';
-import type { WasmVm } from './vm.ts';
+
+/** What a stream needs from the VM that runs its filter (WasmVm implements it). */
+export interface StreamVm {
+  /** Set once a call trapped: the VM is never called again. */
+  readonly failed: boolean;
+  readonly host: Pick<HostContext, 'nowNs'>;
+  /** proxy_on_context_create for the stream; returns its context id. */
+  createStreamContext(stream: HostStream): number;
+  /** Call an export in `contextId`; undefined when the VM failed or has no such export. */
+  call(name: string, contextId: number, ...args: number[]): number | undefined;
+  /** Run what the module asked for during the call (continue, local reply, close). */
+  flushAfterCall(): void;
+  /** Forget the stream's context once it is done. */
+  dropStream(stream: HostStream): void;
+}
 
 export interface StreamSink {
   requestHeaders(headers: Pairs, endOfStream: boolean): void;
@@ -92,7 +107,7 @@ export class HostStream {
   localReplySent = false;
 
   constructor(
-    readonly vm: WasmVm,
+    readonly vm: StreamVm,
     readonly info: StreamInfo,
     readonly sink: StreamSink,
     private readonly failOpen: boolean,

@@ -6,21 +6,16 @@ import {
   BufferType, BUFFER_TYPE_MAX, ENVOY_PROXY_IMPORTS, ENVOY_WASI_IMPORTS, HEADER_MAP_TYPE_MAX, HeaderMapType,
   LOG_LEVEL_NAMES, LogLevel, MetricType, StreamType, WASI_MODULE, WasiErrno, WasmResult,
 } from './abi.ts';
+import type { HostContext } from './context.ts';
+import type { HttpCallResponse } from './httpcall.ts';
 import { decodePairs, encodePairs, type Pairs } from './pairs.ts';
 import { getProperty } from './properties.ts';
-import type { HostStream } from './stream.ts';
-import type { ProxyWasmHost } from './host.ts';
+import type { HostStream, StreamVm } from './stream.ts';
 
 export class ProcExit extends Error {
   constructor(readonly code: number) {
     super(`proc_exit(${code})`);
   }
-}
-
-export interface HttpCallResponse {
-  headers: Pairs;
-  body: Buffer;
-  trailers: Pairs;
 }
 
 interface ContextRec {
@@ -53,7 +48,7 @@ function insertHeader(map: Pairs, key: string, value: string): void {
   map.splice(i, 0, [key, value]);
 }
 
-export class WasmVm {
+export class WasmVm implements StreamVm {
   instance!: WebAssembly.Instance;
   exports!: Record<string, any>;
   failed = false;
@@ -77,7 +72,7 @@ export class WasmVm {
   rootDonePending = false;
   streamsOpen = 0;
 
-  constructor(readonly host: ProxyWasmHost, readonly index: number) {}
+  constructor(readonly host: HostContext, readonly index: number) {}
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
@@ -189,7 +184,6 @@ export class WasmVm {
     this.failure = `${where}: ${msg}`;
     this.clearTick();
     this.host.hostLog('critical', `Function: ${where} failed: Uncaught ${msg}`, this.index);
-    this.host.onVmFailed(this);
   }
 
   // ---- ticks --------------------------------------------------------------------------------
@@ -221,7 +215,7 @@ export class WasmVm {
     this.tickPeriod = 0;
   }
 
-  deliverHttpCallResponse(token: number, response: HttpCallResponse | null): void {
+  deliverHttpCallResponse(callId: number, response: HttpCallResponse | null): void {
     if (this.failed) return;
     const root = this.contexts.get(this.rootContextId);
     if (!root) return;
@@ -231,7 +225,7 @@ export class WasmVm {
     this.httpCallResponse = response;
     root.status = response ? { code: root.status.code, message: '' } : { code: WasmResult.BrokenConnection, message: 'reset' };
     this.call(
-      'proxy_on_http_call_response', root.id, root.id, token,
+      'proxy_on_http_call_response', root.id, root.id, callId,
       response?.headers.length ?? 0, response?.body.length ?? 0, response?.trailers.length ?? 0,
     );
     this.httpCallResponse = null;
@@ -437,7 +431,7 @@ export class WasmVm {
       proxy_register_shared_queue(np: number, ns: number, tokenPtr: number) {
         const n = vm.read(np, ns);
         if (!n) return R.InvalidMemoryAccess;
-        const token = vm.host.queueRegister(n.toString('latin1'), vm);
+        const token = vm.host.queueRegister(n.toString('latin1'), (t) => vm.deliverQueueReady(t));
         return vm.setU32(tokenPtr, token) ? R.Ok : R.InvalidMemoryAccess;
       },
       proxy_resolve_shared_queue(vp: number, vs: number, np: number, ns: number, tokenPtr: number) {
@@ -577,9 +571,9 @@ export class WasmVm {
         const headers = decodePairs(hdrs).map(([k, v]) => [k.toLowerCase(), v] as [string, string]);
         const has = (n: string) => headers.some(([k]) => k === n);
         if (!has(':path') || !has(':method') || !has(':authority')) return R.BadArgument;
-        const token = vm.nextHttpCallId++;
-        vm.host.startHttpCall(vm, token, cluster, headers, body, decodePairs(trls), t);
-        vm.setU32(tokenPtr, token);
+        const callId = vm.nextHttpCallId++;
+        vm.host.startHttpCall(cluster, headers, body, decodePairs(trls), t, (r) => vm.deliverHttpCallResponse(callId, r));
+        vm.setU32(tokenPtr, callId);
         return R.Ok;
       },
       proxy_grpc_call() { return R.Unimplemented; },

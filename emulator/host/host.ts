@@ -7,7 +7,8 @@ import { normalizePairs, type Pairs } from './pairs.ts';
 import type { HostContext, PropertyEnv } from './context.ts';
 import { performHttpCall, type HttpCallResponse } from './httpcall.ts';
 import { HostStream, type ConnectionInfo, type StreamInfo, type StreamSink } from './stream.ts';
-import { disallowedImports, WasmVm } from './vm.ts';
+import { disallowedImports } from './imports.ts';
+import { WasmVm } from './vm.ts';
 
 export interface HostOptions {
   /** Plugin configuration bytes (buffer 7 during proxy_on_configure). Objects are JSON-encoded. */

@@ -3,7 +3,9 @@ export { createHost, compileModule, ProxyWasmHost, ENVOY_HISTOGRAM_BUCKETS } fro
 export type { HostOptions, StreamOptions, SyntheticStream, SyntheticResult, MetricEntry, MetricTypeName } from './host.ts';
 export { HostStream } from './stream.ts';
 export type { StreamSink, ConnectionInfo, StreamInfo } from './stream.ts';
-export { WasmVm, disallowedImports, ProcExit } from './vm.ts';
+export { WasmVm } from './vm.ts';
+export { disallowedImports } from './imports.ts';
+export { ProcExit } from './imports-wasi.ts';
 export { encodePairs, decodePairs, normalizePairs, toByteString, fromByteString } from './pairs.ts';
 export type { Pair, Pairs } from './pairs.ts';
 export type { LogEntry, LogSink } from './log.ts';

@@ -51,6 +51,13 @@ export function getBufferBytes(bufferType: i32, start: u32, length: u32): ArrayB
   return takeHostBuffer();
 }
 
+/** Bytes of a header map's names and values (Envoy's HeaderMap::byteSize), or -1 when the host refuses. */
+export function getHeaderMapSize(mapType: i32): i64 {
+  store<u32>(scratchSize, 0);
+  if (imports.proxy_get_header_map_size(mapType, scratchSize) != WasmResultValues.Ok) return -1;
+  return <i64>load<u32>(scratchSize);
+}
+
 /** A header map in the proxy-wasm pairs encoding, or null. */
 export function getHeaderPairsBytes(mapType: i32): ArrayBuffer | null {
   prepare();

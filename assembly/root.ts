@@ -7,7 +7,7 @@ import { getBufferBytes, setTickPeriodMillis } from "./host";
 import { logInfo, logWarn, logError } from "./log";
 import { CaptureContext } from "./capture/http-context";
 import { CaptureControls } from "./capture/controls";
-import { setCaptureBudget } from "./capture/body";
+import { setCaptureBudget } from "./capture/budget";
 import { CequenceClient } from "./client/client";
 
 export class PolicyRoot extends RootContext {

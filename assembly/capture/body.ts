@@ -6,24 +6,7 @@
 // Chunks are kept as the host delivered them (no second copy into a contiguous buffer); the serialiser
 // walks the chunk list once, base64-encoding as it goes (the wire format carries every body base64).
 
-/**
- * Bytes all streams of this VM may hold in captured bodies at once. Each stream is bounded by the body
- * limit, but long-lived streams (uploads, server-sent events, WebSockets) can be many: past this budget
- * further body bytes are only counted, and the body is marked truncated. The root sets it from the
- * configuration (the queue's byte bound); released bytes return to it when a stream ends.
- */
-let budgetTotal: i64 = 4194304;
-let budgetLeft: i64 = 4194304;
-
-/** Sets the budget; bytes held by streams in progress stay counted against the new one. */
-export function setCaptureBudget(bytes: i64): void {
-  budgetLeft += bytes - budgetTotal;
-  budgetTotal = bytes;
-}
-
-export function captureBudgetLeft(): i64 {
-  return budgetLeft;
-}
+import { captureBudgetLeft, releaseCapture, reserveCapture } from "./budget";
 
 export class BodyCapture {
   /** The byte limit (cequenceBodyLimitBytes); 0 captures nothing but still counts and flags truncation. */
@@ -52,7 +35,8 @@ export class BodyCapture {
   wanted(chunkSize: u32): u32 {
     if (this.gap || this.released || this.skipped) return 0;
     let room = <i64>(this.limit - this.captured);
-    if (room > budgetLeft) room = budgetLeft;
+    const left = captureBudgetLeft();
+    if (room > left) room = left;
     if (room <= 0) return 0;
     return <i64>chunkSize < room ? chunkSize : <u32>room;
   }
@@ -63,7 +47,7 @@ export class BodyCapture {
   release(): void {
     if (this.released) return;
     this.released = true;
-    budgetLeft += <i64>this.captured;
+    releaseCapture(<i64>this.captured);
   }
 
   /**
@@ -84,7 +68,7 @@ export class BodyCapture {
       const piece = n == bytes.byteLength ? bytes : bytes.slice(0, n);
       this.chunks.push(piece);
       this.captured += n;
-      budgetLeft -= <i64>n;
+      reserveCapture(<i64>n); // fits: wanted() never asks for more than the budget has left
     }
     if (<u32>n < want) this.gap = true; // fewer bytes than the chunk announced
   }

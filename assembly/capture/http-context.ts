@@ -8,7 +8,10 @@
 // or end of stream never seen) is not captured; all state is released in on_log and again in
 // on_delete, whichever comes first, so nothing outlives the stream. Capture controls: an excluded path or
 // method drops the stream at its request headers (nothing read, nothing queued); a skipped content type
-// stops that side's body before its first byte.
+// stops that side's body before its first byte. Memory: header maps and body bytes held by streams in
+// progress come out of the worker's capture budget (budget.ts); a stream whose header block does not fit
+// is not read, and, like a transaction too large for the queue, is counted as dropped (queue full by
+// bytes) when it would have been captured — never built, so no transient allocation either.
 import {
   Context,
   RootContext,
@@ -18,14 +21,15 @@ import {
 } from "@solo-io/proxy-runtime/assembly";
 import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";
-import { getBufferBytes, getHeaderPairsBytes, getPropertyBytes, nowNanos } from "../host";
+import { getBufferBytes, getHeaderMapSize, getHeaderPairsBytes, getHeaderValue, getPropertyBytes, nowNanos } from "../host";
+import { captureBudgetLeft, releaseCapture, reserveCapture } from "./budget";
 import { logInfo } from "../log";
 import { PolicyRoot } from "../root";
 import { BodyCapture } from "./body";
 import { HeaderPairs } from "./header-pairs";
 import { portFromInt64, splitHostPort } from "./address";
 import { parseStatus, statusCaptured } from "./status";
-import { CapturedExchange, readRequestLine, serializeTransaction } from "./transaction";
+import { CapturedExchange, minSerializedSize, readRequestLine, serializeTransaction } from "./transaction";
 import { txnIds } from "./entropy";
 import { sourceInfoFor } from "./source-info";
 import { CaptureControls } from "./controls";
@@ -35,14 +39,30 @@ export class CaptureContext extends Context {
   /** The stream being collected; null before on_request_headers, once dropped, and after on_log. */
   private x: CapturedExchange | null = null;
   private responseComplete: bool = false;
+  /** Header bytes this stream holds from the capture budget (given back in release()). */
+  private heldHeaderBytes: i64 = 0;
+  /** The header block did not fit in the capture budget: nothing is held; on_log counts a drop if the
+   *  stream would have been captured (complete, status in range). */
+  private unfit: bool = false;
+  private unfitStatus: i32 = 0;
 
   constructor(context_id: u32, root: RootContext, public config: Config, public controls: CaptureControls) {
     super(context_id, root);
   }
 
   onRequestHeaders(_headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const pairs = getHeaderPairsBytes(HeaderMapTypeValues.RequestHeaders);
     const k = this.controls;
+    const size = getHeaderMapSize(HeaderMapTypeValues.RequestHeaders);
+    if (size > captureBudgetLeft()) {
+      // Not read: a header block this large would not fit in what streams may hold.
+      if (k.excludes && excludedByValues(k)) {
+        captureCounts.excluded++;
+        return FilterHeadersStatusValues.Continue;
+      }
+      this.unfit = true;
+      return FilterHeadersStatusValues.Continue;
+    }
+    const pairs = getHeaderPairsBytes(HeaderMapTypeValues.RequestHeaders);
     if (k.excludes) {
       const line = readRequestLine(new HeaderPairs(pairs));
       if (k.excluded(line.path.ptr, line.path.len, line.method.ptr, line.method.len)) {
@@ -50,6 +70,12 @@ export class CaptureContext extends Context {
         return FilterHeadersStatusValues.Continue;
       }
     }
+    const held = pairs != null ? <i64>pairs.byteLength : 0;
+    if (!reserveCapture(held)) {
+      this.unfit = true;
+      return FilterHeadersStatusValues.Continue;
+    }
+    this.heldHeaderBytes = held;
     const x = new CapturedExchange();
     x.requestStartNs = nowNanos();
     x.requestHeaders = pairs;
@@ -81,8 +107,18 @@ export class CaptureContext extends Context {
   }
 
   onResponseHeaders(_headers: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    if (this.unfit) {
+      this.noteUnfitResponse(end_of_stream);
+      return FilterHeadersStatusValues.Continue;
+    }
     const x = this.x;
     if (x == null) return FilterHeadersStatusValues.Continue;
+    if (getHeaderMapSize(HeaderMapTypeValues.ResponseHeaders) > captureBudgetLeft()) {
+      this.release();
+      this.unfit = true;
+      this.noteUnfitResponse(end_of_stream);
+      return FilterHeadersStatusValues.Continue;
+    }
     const pairs = getHeaderPairsBytes(HeaderMapTypeValues.ResponseHeaders);
     const view = new HeaderPairs(pairs);
     const status = view.find(":status") ? parseStatus(view.valuePtr, view.valueLen) : 0;
@@ -90,6 +126,15 @@ export class CaptureContext extends Context {
       this.release(); // not captured: drop the request side now, ignore the rest of the stream
       return FilterHeadersStatusValues.Continue;
     }
+    const held = pairs != null ? <i64>pairs.byteLength : 0;
+    if (!reserveCapture(held)) {
+      this.release();
+      this.unfit = true;
+      this.unfitStatus = status;
+      if (end_of_stream) this.responseComplete = true;
+      return FilterHeadersStatusValues.Continue;
+    }
+    this.heldHeaderBytes += held;
     x.status = status;
     x.responseHeaders = pairs;
     x.responseBody = new BodyCapture(this.config.bodyLimit);
@@ -99,6 +144,7 @@ export class CaptureContext extends Context {
   }
 
   onResponseBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
+    if (this.unfit && end_of_stream) this.responseComplete = true;
     const x = this.x;
     if (x != null) {
       const body = x.responseBody;
@@ -113,22 +159,29 @@ export class CaptureContext extends Context {
   onResponseTrailers(_trailers: u32): FilterTrailersStatusValues {
     // Trailers end the response (they are not part of the transaction).
     const x = this.x;
-    if (x != null && x.responseHeaders != null) this.responseComplete = true;
+    if ((x != null && x.responseHeaders != null) || this.unfit) this.responseComplete = true;
     return FilterTrailersStatusValues.Continue;
   }
 
   onLog(): void {
     const x = this.x;
     const complete = this.responseComplete;
+    const unfit = this.unfit && complete && statusCaptured(this.unfitStatus, this.config.minStatus, this.config.maxStatus);
     this.release();
+    const root = this.root_context;
+    const client = root instanceof PolicyRoot ? (<PolicyRoot>root).client : null;
+    if (unfit) {
+      if (client != null) client.dropUnfit();
+      return;
+    }
     if (x == null || x.responseHeaders == null || !complete) return;
+    if (minSerializedSize(x) > <i64>this.config.queueMaxBytes) {
+      if (client != null) client.dropUnfit(); // could never be queued: not built
+      return;
+    }
     const id = txnIds().next();
     const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id), this.controls);
-    const root = this.root_context;
-    if (root instanceof PolicyRoot) {
-      const client = (<PolicyRoot>root).client;
-      if (client != null) client.enqueue(bytes);
-    }
+    if (client != null) client.enqueue(bytes);
     if (this.config.debug) {
       const line = readRequestLine(new HeaderPairs(x.requestHeaders));
       logInfo("Built transaction " + id + " (" + line.method.toString() + " " + line.path.toString() + " - " + x.status.toString() + ")");
@@ -139,7 +192,16 @@ export class CaptureContext extends Context {
     this.release();
   }
 
+  /** The status of a response whose stream is not held (read alone, not the whole map). */
+  private noteUnfitResponse(end_of_stream: bool): void {
+    const v = getHeaderValue(HeaderMapTypeValues.ResponseHeaders, ":status");
+    this.unfitStatus = v != null ? parseStatus(changetype<usize>(v), v.byteLength) : 0;
+    if (end_of_stream) this.responseComplete = true;
+  }
+
   private release(): void {
+    releaseCapture(this.heldHeaderBytes);
+    this.heldHeaderBytes = 0;
     const x = this.x;
     if (x != null) {
       const rq = x.requestBody;
@@ -165,6 +227,13 @@ function skipByContentType(body: BodyCapture, pairs: HeaderPairs, k: CaptureCont
     body.skip();
     captureCounts.bodiesSkipped++;
   }
+}
+
+/** The exclusion verdict from :path and :method read alone (the whole header map is too large to read). */
+function excludedByValues(k: CaptureControls): bool {
+  const p = getHeaderValue(HeaderMapTypeValues.RequestHeaders, ":path");
+  const m = getHeaderValue(HeaderMapTypeValues.RequestHeaders, ":method");
+  return k.excluded(p != null ? changetype<usize>(p) : 0, p != null ? p.byteLength : -1, m != null ? changetype<usize>(m) : 0, m != null ? m.byteLength : -1);
 }
 
 function hasPort(addr: ArrayBuffer | null): bool {

@@ -136,6 +136,13 @@ export class CequenceClient {
   }
 
   /** Takes one serialised transaction (UTF-8 JSON object). Called from stream contexts: queues only. */
+  /** A captured transaction too large for memory was not built: counted as dropped (queue full by bytes). */
+  dropUnfit(): void {
+    const now = nowMillis();
+    this.outbox.dropUnfit();
+    this.warnDrops(now);
+  }
+
   enqueue(transaction: ArrayBuffer): void {
     const now = nowMillis();
     if (this.outbox.enqueue(transaction, now) > 0) this.warnDrops(now);

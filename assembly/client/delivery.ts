@@ -103,6 +103,13 @@ export class Outbox {
     return dropped;
   }
 
+  /** Counts a transaction captured and at once dropped by the byte bound, never built (see TxQueue.dropUnfit). */
+  dropUnfit(): void {
+    this.counters.captured++;
+    this.counters.droppedQueueFull++;
+    this.queue.dropUnfit();
+  }
+
   inFlightTransactions(): u64 {
     let n: u64 = 0;
     for (let i = 0; i < this.batches.length; i++) n += <u64>this.batches[i].count;

@@ -119,6 +119,12 @@ export class TxQueue {
     return n;
   }
 
+  /** A transaction that could never fit (its serialised size, or its stream's header block, exceeds what memory may hold): dropped by the byte bound without being built. */
+  dropUnfit(): void {
+    this.droppedOverBytes++;
+    this.noteDropped(1);
+  }
+
   private noteDropped(n: i32): void {
     if (n <= 0) return;
     this.dropped += <u64>n;

@@ -1,4 +1,5 @@
-import { setCaptureBudget, captureBudgetLeft, BodyCapture } from "../../assembly/capture/body";
+import { BodyCapture } from "../../assembly/capture/body";
+import { setCaptureBudget, captureBudgetLeft } from "../../assembly/capture/budget";
 import { Rng, sameBytes, slice, utf8 } from "./capture-helpers";
 
 const LIMIT: i32 = 32768;

@@ -1,0 +1,31 @@
+// The capture budget: bytes all streams of this worker VM may hold at once while they are in progress —
+// header maps read from the host and captured body bytes. Each stream is bounded by the body limit, but
+// streams can be many and header blocks large (Envoy's max_request_headers_kb goes up to 8 MiB): past
+// the budget, body bytes are only counted (the body is marked truncated), and a stream whose header
+// block does not fit is not read at all (counted as dropped when it would have been captured). So the
+// memory streams hold stays under the budget whatever the traffic. The root sets it from the
+// configuration (the queue's byte bound); released bytes return to it when a stream ends. Pure.
+
+let budgetTotal: i64 = 4194304;
+let budgetLeft: i64 = 4194304;
+
+/** Sets the budget; bytes held by streams in progress stay counted against the new one. */
+export function setCaptureBudget(bytes: i64): void {
+  budgetLeft += bytes - budgetTotal;
+  budgetTotal = bytes;
+}
+
+export function captureBudgetLeft(): i64 {
+  return budgetLeft;
+}
+
+/** Takes `n` bytes from the budget; false (and nothing taken) when they do not fit. */
+export function reserveCapture(n: i64): bool {
+  if (n > budgetLeft) return false;
+  budgetLeft -= n;
+  return true;
+}
+
+export function releaseCapture(n: i64): void {
+  budgetLeft += n;
+}

@@ -2,16 +2,12 @@
 // after its response headers, and a module that traps (Envoy fails closed) against the real policy,
 // which under the same traffic never makes Envoy log a wasm failure.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { REPO_ROOT } from '../../emulator/local-deploy.ts';
+import { describe, test } from 'node:test';
 import type { Subject } from '../../harness/index.ts';
+import { buildTrapModule } from './modules/trap-module.ts';
 import { cequenceLines, envoySubject, transactionsFor, waitUntil, wasmFailures } from './lib.ts';
 
 /** The same traffic for the trapping module and for the policy: HTTP/1.1 with and without bodies,
@@ -131,21 +127,8 @@ describe('envoy: an upstream that resets', () => {
 });
 
 describe('envoy: a module that traps, and the policy under the same traffic', () => {
-  let buildDir: string | undefined;
-  after(() => {
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-  });
   /** tests/envoy/modules/trap.ts built with the release flags of the policy. */
-  function trapModule(): string {
-    buildDir = mkdtempSync(path.join(tmpdir(), 'cequence-trap-'));
-    const out = path.join(buildDir, 'trap.wasm');
-    execFileSync(process.execPath, [
-      path.join(REPO_ROOT, 'node_modules/assemblyscript/bin/asc.js'), path.join(REPO_ROOT, 'tests/envoy/modules/trap.ts'),
-      '--config', path.join(REPO_ROOT, 'tests/emulator/modules/asconfig.json'), '-o', out,
-      '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=abort_proc_exit', '-O1',
-    ], { cwd: REPO_ROOT, stdio: 'pipe' });
-    return 'base64://' + readFileSync(out).toString('base64');
-  }
+  const trapModule = () => 'base64://' + buildTrapModule().toString('base64');
   let implementation: string | undefined;
   const trapping = envoySubject({ get implementation() {
     return (implementation ??= trapModule());

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runFuzz } from './fuzz.ts';
+import { buildTrapModule } from '../envoy/modules/trap-module.ts';
 
 test('20,000 hostile streams: no trap, every event passes at once', { timeout: 600_000 }, async () => {
   const seed = Number(process.env.CQ_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -19,20 +20,12 @@ test('20,000 hostile streams: no trap, every event passes at once', { timeout: 6
 });
 
 test('the fuzzer catches a module that traps, and writes the case out', { timeout: 120_000 }, async () => {
-  const { execFileSync } = await import('node:child_process');
   const { mkdtempSync, readFileSync, rmSync, existsSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const path = await import('node:path');
-  const root = path.resolve(import.meta.dirname, '../..');
   const dir = mkdtempSync(path.join(tmpdir(), 'cq-fuzz-trap-'));
   try {
-    const out = path.join(dir, 'trap.wasm');
-    execFileSync(process.execPath, [
-      path.join(root, 'node_modules/assemblyscript/bin/asc.js'), path.join(root, 'tests/envoy/modules/trap.ts'),
-      '--config', path.join(root, 'tests/emulator/modules/asconfig.json'), '-o', out,
-      '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=abort_proc_exit', '-O1',
-    ], { cwd: root, stdio: 'pipe' });
-    const r = await runFuzz({ streams: 200, seed: 1, configs: 1, wasm: readFileSync(out), reproDir: dir });
+    const r = await runFuzz({ streams: 200, seed: 1, configs: 1, wasm: buildTrapModule(), reproDir: dir });
     assert.ok(r.traps > 0, JSON.stringify(r));
     assert.match(r.failure!.message, /trap/);
     assert.ok(existsSync(r.failure!.repro));

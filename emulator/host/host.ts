@@ -3,6 +3,7 @@
 // by all VMs of the same vm_id, as in Envoy.
 import { LOG_LEVEL_NAMES, LogLevel, WasmResult, type LogLevelName } from './abi.ts';
 import { formatEnvoyLine, WASM_LOG_FILES, WASM_VM_FILE, wasmLogPrefix, type LogContextKind, type LogEntry, type LogSink } from './log.ts';
+import { MetricStore, type MetricEntry } from './metrics.ts';
 import { normalizePairs, type Pairs } from './pairs.ts';
 import type { HostContext, PropertyEnv } from './context.ts';
 import { performHttpCall, type HttpCallResponse } from './httpcall.ts';
@@ -38,22 +39,6 @@ export interface HostOptions {
    *  proxy_increment_metric / proxy_record_metric answer NotFound for it. */
   refuseMetrics?: { define?: (name: string) => boolean; update?: (name: string) => boolean };
 }
-
-export type MetricTypeName = 'counter' | 'gauge' | 'histogram';
-
-/** One metric as the host holds it: the sum over every VM (Envoy keeps one stat per name per process). */
-export interface MetricEntry {
-  name: string;
-  type: MetricTypeName;
-  /** Counter or gauge value; for a histogram, the number of samples. */
-  value: bigint;
-  /** Histogram samples, in the order recorded. */
-  samples: bigint[];
-}
-
-/** Envoy's default histogram bucket bounds (what /stats/prometheus shows for a Wasm histogram). */
-export const ENVOY_HISTOGRAM_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
-const TYPE_NAMES: MetricTypeName[] = ['counter', 'gauge', 'histogram'];
 
 export interface StreamOptions {
   worker?: number;
@@ -116,7 +101,7 @@ export class ProxyWasmHost implements HostContext {
   private readonly queues = new Map<number, { name: string; onReady: (token: number) => void; items: Buffer[] }>();
   private readonly queueByName = new Map<string, number>();
   private nextQueueToken = 1;
-  private readonly metrics = new Map<string, { type: number; value: bigint; samples: bigint[] }>();
+  private readonly metrics = new MetricStore();
   private readonly refuseMetrics: HostOptions['refuseMetrics'];
   private readonly pendingCalls = new Set<() => void>();
   readonly nowNs: () => bigint;
@@ -216,7 +201,7 @@ export class ProxyWasmHost implements HostContext {
     return this.pendingCalls.size;
   }
 
-  // ---- shared data / queues / metrics -------------------------------------------------------
+  // ---- shared data / queues / metrics (the module's metrics: one store, refusals per HostOptions) -------------------------------------------------------
 
   sharedGet(key: string): { value: Buffer; cas: number } | undefined {
     return this.shared.get(key);
@@ -259,60 +244,22 @@ export class ProxyWasmHost implements HostContext {
   /** False when the host refuses the definition (HostOptions.refuseMetrics). */
   metricDefine(name: string, type: number): boolean {
     if (this.refuseMetrics?.define?.(name)) return false;
-    if (!this.metrics.has(name)) this.metrics.set(name, { type, value: 0n, samples: [] });
+    this.metrics.define(name, type);
     return true;
   }
   metricUpdateRefused(name: string): boolean {
     return this.refuseMetrics?.update?.(name) ?? false;
   }
-  metricAdd(name: string, v: bigint): void {
-    const m = this.metrics.get(name)!;
-    m.value += v;
-  }
-  metricSet(name: string, v: bigint): void {
-    this.metrics.get(name)!.value = v;
-  }
-  /** A histogram sample: kept, as Envoy keeps the distribution (not the last value). */
-  metricRecord(name: string, v: bigint): void {
-    const m = this.metrics.get(name)!;
-    m.samples.push(v);
-    m.value = BigInt(m.samples.length);
-  }
-  metricGet(name: string): bigint {
-    return this.metrics.get(name)?.value ?? 0n;
-  }
+  metricAdd(name: string, v: bigint): void { this.metrics.add(name, v); }
+  metricSet(name: string, v: bigint): void { this.metrics.set(name, v); }
+  metricRecord(name: string, v: bigint): void { this.metrics.record(name, v); }
+  metricGet(name: string): bigint { return this.metrics.get(name); }
   /** Snapshot of metrics defined by the module: name -> value (a histogram: its sample count). */
-  metricValues(): Record<string, bigint> {
-    return Object.fromEntries([...this.metrics].map(([k, v]) => [k, v.value]));
-  }
+  metricValues(): Record<string, bigint> { return this.metrics.values(); }
   /** Every metric defined by the module, with its type (and a histogram's samples). */
-  metricEntries(): MetricEntry[] {
-    return [...this.metrics].map(([name, m]) => ({ name, type: TYPE_NAMES[m.type], value: m.value, samples: [...m.samples] }));
-  }
-  /**
-   * The module's metrics in the text format of Envoy's admin `/stats/prometheus` for Wasm metrics
-   * (Envoy 1.40: the defined name with `.` as `_`, no `envoy_` prefix, empty labels `{}`; a histogram
-   * as cumulative `_bucket{le=…}` lines over Envoy's default bounds, `_sum` and `_count`), so one
-   * parser reads both hosts.
-   */
-  prometheusText(): string {
-    const out: string[] = [];
-    const order = (t: number) => [0, 1, 2].indexOf(t);
-    const list = [...this.metrics].sort((a, b) => order(a[1].type) - order(b[1].type));
-    for (const [rawName, m] of list) {
-      const name = rawName.replace(/[^a-zA-Z0-9_]/g, '_');
-      out.push(`# TYPE ${name} ${TYPE_NAMES[m.type]}`);
-      if (m.type !== 2) {
-        out.push(`${name}{} ${m.value}`);
-        continue;
-      }
-      for (const le of ENVOY_HISTOGRAM_BUCKETS) out.push(`${name}_bucket{le="${le}"} ${m.samples.filter((v) => Number(v) <= le).length}`);
-      out.push(`${name}_bucket{le="+Inf"} ${m.samples.length}`);
-      out.push(`${name}_sum{} ${m.samples.reduce((a, v) => a + v, 0n)}`);
-      out.push(`${name}_count{} ${m.samples.length}`);
-    }
-    return out.join('\n') + '\n';
-  }
+  metricEntries(): MetricEntry[] { return this.metrics.entries(); }
+  /** The module's metrics as Envoy's admin `/stats/prometheus` shows them (MetricStore.prometheusText). */
+  prometheusText(): string { return this.metrics.prometheusText(); }
 
   // ---- streams ------------------------------------------------------------------------------
 

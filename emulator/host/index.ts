@@ -1,6 +1,8 @@
 export * from './abi.ts';
-export { createHost, compileModule, ProxyWasmHost, ENVOY_HISTOGRAM_BUCKETS } from './host.ts';
-export type { HostOptions, StreamOptions, SyntheticStream, SyntheticResult, MetricEntry, MetricTypeName } from './host.ts';
+export { createHost, compileModule, ProxyWasmHost } from './host.ts';
+export type { HostOptions, StreamOptions, SyntheticStream, SyntheticResult } from './host.ts';
+export { ENVOY_HISTOGRAM_BUCKETS } from './metrics.ts';
+export type { MetricEntry, MetricTypeName } from './metrics.ts';
 export { HostStream } from './stream.ts';
 export type { StreamSink, ConnectionInfo, StreamInfo } from './stream.ts';
 export { WasmVm } from './vm.ts';

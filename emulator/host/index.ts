@@ -1,3 +1,4 @@
+// Public API of the proxy-wasm host: creating a host, streams, the VM, the ABI constants, pairs, log entries.
 export * from './abi.ts';
 export { createHost, compileModule, ProxyWasmHost } from './host.ts';
 export type { HostOptions, StreamOptions, SyntheticStream, SyntheticResult } from './host.ts';

@@ -1,3 +1,5 @@
+// Log entries and lines as Envoy prints them: its default format, the wasm logger's prefix for each
+// context, and the context.cc line of each level.
 import type { LogLevelName } from './abi.ts';
 
 export interface LogEntry {

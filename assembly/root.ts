@@ -1,5 +1,6 @@
 // Root context (one per gateway worker VM): reads the configuration, owns the Cequence client, and
-// hands each HTTP stream a capturing context, or a pass-through one when the configuration is bad.
+// hands each HTTP stream a capturing context (with itself as the stream's transaction sink), or a
+// pass-through one when the configuration is bad.
 import { RootContext, Context } from "@solo-io/proxy-runtime/assembly";
 import { BufferTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { parseConfig, Config } from "./config/config";
@@ -7,10 +8,11 @@ import { getBufferBytes, setTickPeriodMillis } from "./host";
 import { logInfo, logWarn, logError } from "./log";
 import { CaptureContext } from "./capture/http-context";
 import { CaptureControls } from "./capture/controls";
+import { TransactionSink } from "./capture/sink";
 import { setCaptureBudget } from "./capture/budget";
 import { CequenceClient } from "./client/client";
 
-export class PolicyRoot extends RootContext {
+export class PolicyRoot extends RootContext implements TransactionSink {
   /** null while the configuration is missing or invalid: streams then pass untouched, nothing is captured. */
   config: Config | null = null;
   client: CequenceClient | null = null;
@@ -20,7 +22,7 @@ export class PolicyRoot extends RootContext {
   createContext(context_id: u32): Context {
     const config = this.config;
     if (config == null) return new Context(context_id, this);
-    return new CaptureContext(context_id, this, config, this.controls);
+    return new CaptureContext(context_id, this, config, this.controls, this);
   }
 
   onConfigure(configuration_size: u32): bool {
@@ -72,5 +74,16 @@ export class PolicyRoot extends RootContext {
     const client = this.client;
     if (client != null) client.shutdown();
     return true;
+  }
+
+  // TransactionSink: what the streams capture goes to the client (none while the configuration is bad).
+  enqueue(transaction: ArrayBuffer): void {
+    const client = this.client;
+    if (client != null) client.enqueue(transaction);
+  }
+
+  dropUnfit(): void {
+    const client = this.client;
+    if (client != null) client.dropUnfit();
   }
 }

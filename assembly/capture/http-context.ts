@@ -1,5 +1,5 @@
 // The per-stream glue: collects one API call's request and response as raw bytes while they pass and,
-// in on_log, has transaction.ts serialise them once and hands the bytes to the root's client.
+// in on_log, has transaction.ts serialise them once and hands the bytes to the sink it was given.
 //
 // Guarantees: every callback returns Continue and nothing here alters, pauses or adds to live traffic;
 // bodies are read chunk by chunk up to the limit (proxy_get_buffer_bytes(start=0, len=min(chunk, room)))
@@ -24,7 +24,6 @@ import { Config } from "../config/config";
 import { getBufferBytes, getHeaderMapSize, getHeaderPairsBytes, getHeaderValue, getPropertyBytes, nowNanos } from "../host";
 import { captureBudgetLeft, releaseCapture, reserveCapture } from "./budget";
 import { logInfo } from "../log";
-import { PolicyRoot } from "../root";
 import { BodyCapture } from "./body";
 import { HeaderPairs } from "./header-pairs";
 import { portFromInt64, splitHostPort } from "./address";
@@ -34,6 +33,7 @@ import { txnIds } from "./entropy";
 import { sourceInfoFor } from "./source-info";
 import { CaptureControls } from "./controls";
 import { captureCounts } from "./counters";
+import { TransactionSink } from "./sink";
 
 export class CaptureContext extends Context {
   /** The stream being collected; null before on_request_headers, once dropped, and after on_log. */
@@ -46,7 +46,7 @@ export class CaptureContext extends Context {
   private unfit: bool = false;
   private unfitStatus: i32 = 0;
 
-  constructor(context_id: u32, root: RootContext, public config: Config, public controls: CaptureControls) {
+  constructor(context_id: u32, root: RootContext, public config: Config, public controls: CaptureControls, private sink: TransactionSink) {
     super(context_id, root);
   }
 
@@ -168,20 +168,18 @@ export class CaptureContext extends Context {
     const complete = this.responseComplete;
     const unfit = this.unfit && complete && statusCaptured(this.unfitStatus, this.config.minStatus, this.config.maxStatus);
     this.release();
-    const root = this.root_context;
-    const client = root instanceof PolicyRoot ? (<PolicyRoot>root).client : null;
     if (unfit) {
-      if (client != null) client.dropUnfit();
+      this.sink.dropUnfit();
       return;
     }
     if (x == null || x.responseHeaders == null || !complete) return;
     if (minSerializedSize(x) > <i64>this.config.queueMaxBytes) {
-      if (client != null) client.dropUnfit(); // could never be queued: not built
+      this.sink.dropUnfit(); // could never be queued: not built
       return;
     }
     const id = txnIds().next();
     const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id), this.controls);
-    if (client != null) client.enqueue(bytes);
+    this.sink.enqueue(bytes);
     if (this.config.debug) {
       const line = readRequestLine(new HeaderPairs(x.requestHeaders));
       logInfo("Built transaction " + id + " (" + line.method.toString() + " " + line.path.toString() + " - " + x.status.toString() + ")");

@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { startGateway, type Gateway } from '../emulator/gateway/index.ts';
-import { localDeploy } from '../emulator/local-deploy.ts';
+import { localDeploy } from '../harness/local-deploy.ts';
 import { envInt, fmt, LONG, machineFacts, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, progress, ratio, report, ROOT, sleep, displayPath } from './lib/common.ts';
 import { startMock } from './lib/harness.ts';
 

@@ -1,10 +1,10 @@
 // The one end-to-end harness: a recording upstream, the mock Cequence and a Flex local-mode gateway
-// loaded from a built bundle (emulator/local-deploy.ts writes the conf.d an operator would), with the
+// loaded from a built bundle (local-deploy.ts writes the conf.d an operator would), with the
 // gateway host as a parameter: `emulator` (the proxy-wasm host on Node's V8) or `envoy` (real Envoy,
 // Cequence reached over HTTPS with a CA made for the run). Tests, benchmarks and the demo start here.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { DOCKER_BUNDLE, K8S_BUNDLE, localDeploy, type LocalDeployOptions } from '../emulator/local-deploy.ts';
+import { DOCKER_BUNDLE, K8S_BUNDLE, localDeploy, type LocalDeployOptions } from './local-deploy.ts';
 import { startMockCequence, type MockCequence, type MockCequenceOptions } from '../emulator/mock-cequence.ts';
 import { startUpstream, type Upstream } from '../emulator/upstream.ts';
 import { testCa } from '../emulator/test-ca.ts';

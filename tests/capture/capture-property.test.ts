@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { createHost, type ProxyWasmHost } from '../../emulator/host/index.ts';
 import type { Pairs, StreamSink } from '../../emulator/host/index.ts';
 import { startMockCequence, type MockCequence } from '../../emulator/mock-cequence.ts';
-import { K8S_BUNDLE } from '../../emulator/local-deploy.ts';
+import { K8S_BUNDLE } from '../../harness/local-deploy.ts';
 import { assertTransaction, assertBatch, decodeBody, decodeHeaders, headerValues, isTruncated, TRUNCATED_ENTRY } from '../../emulator/wire-format.ts';
 import { splitAt } from './chunks.ts';
 

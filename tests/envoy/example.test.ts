@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
-import { K8S_BUNDLE, REPO_ROOT } from '../../emulator/local-deploy.ts';
+import { K8S_BUNDLE, REPO_ROOT } from '../../harness/local-deploy.ts';
 import { startMockCequence, type MockCequence } from '../../emulator/mock-cequence.ts';
 import { testCa } from '../../emulator/test-ca.ts';
 import { startUpstream, type Upstream } from '../../emulator/upstream.ts';

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { REPO_ROOT } from '../../emulator/local-deploy.ts';
+import { REPO_ROOT } from '../../harness/local-deploy.ts';
 import { envoyBin } from '../../scripts/envoy-bin.mjs';
 import { requireHost } from '../../harness/index.ts';
 

@@ -5,7 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { DOCKER_BUNDLE, K8S_BUNDLE, localDeploy } from '../../emulator/local-deploy.ts';
+import { DOCKER_BUNDLE, K8S_BUNDLE, localDeploy } from '../../harness/local-deploy.ts';
 import { bootstrap, clusterFor, SYSTEM_CA_BUNDLE, translateFiles } from '../../envoy-gateway/translate.ts';
 import { parseEnvoyLine } from '../../envoy-gateway/log.ts';
 import { editConfFile, K8S_WASM_PATH } from '../../harness/index.ts';

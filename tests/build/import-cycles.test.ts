@@ -1,12 +1,12 @@
 // Imports go one way: no import circle in the TypeScript folders (type-only imports count). Add a
-// folder to FOLDERS once its circles are broken (assembly/ next).
+// folder to FOLDERS as it is added.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { importCycles, importGraph, importSpecifiers } from './import-cycles.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const FOLDERS = ['emulator', 'envoy-gateway', 'harness'];
+const FOLDERS = ['assembly', 'emulator', 'envoy-gateway', 'harness', 'scripts'];
 
 for (const folder of FOLDERS) {
   test(`${folder}/ has no import circle`, () => {

@@ -37,7 +37,7 @@ export class Batch {
   firstAttemptMs: i64 = -1;
   attempts: i32 = 0;
   nextAttemptMs: i64 = 0;
-  callToken: u32 = 0;
+  callId: u32 = 0;
   callDeadlineMs: i64 = 0;
   /** Set after one 401: a second one drops the batch. */
   authRetried: bool = false;
@@ -166,12 +166,12 @@ export class Outbox {
     return b;
   }
 
-  /** The post of `b` was handed to the host as call `callToken`, carrying token generation `tokenGeneration`. */
-  dispatched(b: Batch, nowMs: i64, callToken: u32, timeoutMs: i64, tokenGeneration: u32): void {
+  /** The post of `b` was handed to the host as call `callId`, carrying token generation `tokenGeneration`. */
+  dispatched(b: Batch, nowMs: i64, callId: u32, timeoutMs: i64, tokenGeneration: u32): void {
     b.state = BatchState.InFlight;
     b.attempts++;
     if (b.firstAttemptMs < 0) b.firstAttemptMs = nowMs;
-    b.callToken = callToken;
+    b.callId = callId;
     b.callDeadlineMs = nowMs + timeoutMs + LOST_CALL_SLACK_MS;
     b.tokenGeneration = tokenGeneration;
   }
@@ -183,9 +183,9 @@ export class Outbox {
     return this.failed(b, nowMs, rand);
   }
 
-  /** Edge answered call `callToken` of batch `b` with `status` (0: reset, no response). */
-  complete(b: Batch, callToken: u32, status: u32, nowMs: i64, authEnabled: bool, rand: u32): Outcome {
-    if (b.state != BatchState.InFlight || b.callToken != callToken || !this.holds(b)) return Outcome.Stale;
+  /** Edge answered call `callId` of batch `b` with `status` (0: reset, no response). */
+  complete(b: Batch, callId: u32, status: u32, nowMs: i64, authEnabled: bool, rand: u32): Outcome {
+    if (b.state != BatchState.InFlight || b.callId != callId || !this.holds(b)) return Outcome.Stale;
     const cls = classifyEdgeStatus(status);
     if (cls == EdgeStatusClass.Sent) {
       this.counters.sent += <u64>b.count;
@@ -259,7 +259,7 @@ export class Outbox {
         this.queue.releaseInFlight(b.txBytes);
         b.body = new ArrayBuffer(0);
         b.state = BatchState.Waiting;
-        b.callToken = 0;
+        b.callId = 0;
         return;
       }
     }

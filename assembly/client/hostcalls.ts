@@ -1,4 +1,4 @@
-// Host calls the client needs beyond assembly/host.ts: proxy_http_call with its token, shared data
+// Host calls the client needs beyond assembly/host.ts: proxy_http_call with its call id, shared data
 // with CAS, and the metrics sink. Glue: thin, trap-free (results are returned, never thrown).
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
 import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
@@ -12,7 +12,7 @@ export class HostMetricSink extends MetricSink {
   record(id: u32, value: u64): i32 { return recordMetric(id, value); }
 }
 
-const scratchToken = memory.data(4);
+const scratchCallId = memory.data(4);
 const scratchPtr = memory.data(8);
 const scratchSize = memory.data(8);
 const scratchCas = memory.data(4);
@@ -21,20 +21,20 @@ const scratchCas = memory.data(4);
 const NO_TRAILERS = new ArrayBuffer(4);
 
 export class CallResult {
-  constructor(public result: i32, public token: u32) {}
+  constructor(public result: i32, public callId: u32) {}
 }
 
 /** Starts an HTTP call to `cluster` (serialised headers must hold :method, :path, :authority). */
 export function httpCall(cluster: string, headerPairs: ArrayBuffer, body: ArrayBuffer, timeoutMs: u32): CallResult {
   const c = String.UTF8.encode(cluster);
-  store<u32>(scratchToken, 0);
+  store<u32>(scratchCallId, 0);
   const r = imports.proxy_http_call(
     changetype<usize>(c), <usize>c.byteLength,
     changetype<usize>(headerPairs), <usize>headerPairs.byteLength,
     changetype<usize>(body), <usize>body.byteLength,
     changetype<usize>(NO_TRAILERS), <usize>NO_TRAILERS.byteLength,
-    timeoutMs, scratchToken);
-  return new CallResult(<i32>r, load<u32>(scratchToken));
+    timeoutMs, scratchCallId);
+  return new CallResult(<i32>r, load<u32>(scratchCallId));
 }
 
 export class SharedRead {

@@ -22,7 +22,7 @@ function settings(): DeliverySettings {
 }
 
 class Call {
-  constructor(public batch: Batch, public token: u32, public answerAt: i64) {}
+  constructor(public batch: Batch, public callId: u32, public answerAt: i64) {}
 }
 
 /**
@@ -32,7 +32,7 @@ class Call {
 class Sim {
   outbox: Outbox;
   calls: Array<Call> = new Array<Call>();
-  nextToken: u32 = 1;
+  nextCallId: u32 = 1;
   now: i64 = 0;
   rng: Rng = new Rng(99);
   delivered: Map<i32, i32> = new Map<i32, i32>();
@@ -72,9 +72,9 @@ class Sim {
     for (let i = 0; i < 10; i++) {
       const b = this.outbox.next(this.now, true);
       if (b == null) break;
-      const token = this.nextToken++;
-      this.outbox.dispatched(b, this.now, token, 5000, 1);
-      this.calls.push(new Call(b, token, this.now + this.latency));
+      const callId = this.nextCallId++;
+      this.outbox.dispatched(b, this.now, callId, 5000, 1);
+      this.calls.push(new Call(b, callId, this.now + this.latency));
       this.posts++;
     }
     if (this.calls.length > this.maxOut) this.maxOut = this.calls.length;
@@ -104,7 +104,7 @@ class Sim {
     const ids = new Array<i32>();
     const body = b.body;
     const count = b.count;
-    const outcome = this.outbox.complete(b, c.token, status, this.now, true, this.rng.nextU32());
+    const outcome = this.outbox.complete(b, c.callId, status, this.now, true, this.rng.nextU32());
     if (outcome == Outcome.Sent) {
       expect(count).toBeGreaterThan(0);
       this.recordBody(body);
@@ -274,7 +274,7 @@ describe("client delivery: 401 and rejections", () => {
     expect(o.counters.droppedRejected).toBe(20);
     expect(o.balanced()).toBe(true);
   });
-  it("ignores a stale answer (wrong call token or resolved batch)", () => {
+  it("ignores a stale answer (wrong call id or resolved batch)", () => {
     const o = new Outbox(settings());
     for (let i = 0; i < 10; i++) o.enqueue(tx(i, 16), 0);
     const b = o.next(0, true)!;

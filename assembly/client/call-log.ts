@@ -1,0 +1,44 @@
+// The log lines both flows write about their calls: an answer's status in words, and a call the gateway
+// refused (serviceNamespace mismatch, or another refusal), at most one line per cause per Stats interval.
+import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
+import { Config } from "../config/config";
+import { logError } from "../log";
+import { LogLimiter } from "./ratelimit";
+
+export function describeStatus(status: u32): string {
+  if (status == 0) return "status=0, connection reset or no response";
+  if (status == 503) return "status=503, unavailable or connect failure";
+  if (status == 504) return "status=504, timeout";
+  return "status=" + status.toString();
+}
+
+/** Shared by both flows: each keeps its own limiter for its cluster's mismatch; other refusals share one. */
+export class RefusedCallLog {
+  private dispatchError: LogLimiter = new LogLimiter();
+
+  /** A new configuration: its first refusal other than a mismatch is said at once. */
+  reset(): void {
+    this.dispatchError.reset();
+  }
+
+  /**
+   * Reports that proxy_http_call to `cluster` (the `service` Service) returned `result`; `mismatch`
+   * limits the lines about that cluster being unknown to the gateway (a serviceNamespace mismatch).
+   */
+  report(config: Config, result: i32, cluster: string, service: string, mismatch: LogLimiter, now: i64): void {
+    const interval = <i64>config.statsIntervalMs;
+    if (result == WasmResultValues.BadArgument) {
+      if (!mismatch.allow(now, interval)) return;
+      const more = mismatch.takeSuppressed();
+      logError("serviceNamespace mismatch: the gateway has no cluster " + cluster + " (the " + service +
+        " Service in namespace \"" + config.serviceNamespace + "\"); serviceNamespace must equal the Services' metadata.namespace. " +
+        "Transactions stay queued (bounded; the oldest are dropped when full)" +
+        (more > 0 ? " [" + more.toString() + " similar refusals since the last line]" : ""));
+      return;
+    }
+    if (!this.dispatchError.allow(now, interval)) return;
+    const more = this.dispatchError.takeSuppressed();
+    logError("Root: the gateway refused a call to " + cluster + " (proxy_http_call result=" + result.toString() + ")" +
+      (more > 0 ? " [" + more.toString() + " similar refusals since the last line]" : ""));
+  }
+}

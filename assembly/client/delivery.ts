@@ -1,6 +1,6 @@
 // Delivery state machine: when to form a batch, how many are out at once, what happens after each
 // answer (sent, retried with backoff, given up, rejected, re-sent once after a 401). Pure: the glue
-// (client.ts) performs the HTTP calls and reports their results here.
+// (edge-flow.ts) performs the HTTP calls and reports their results here.
 //
 // A batch, once formed, holds one of `maxInFlight` slots until it is resolved, including while it
 // waits for a retry, so at most `maxInFlight` batches exist outside the queue. While any batch waits

@@ -1,5 +1,5 @@
 // Records for sharing one access token between the gateway's worker VMs through proxy-wasm shared data.
-// Pure: only the encodings and the key; the glue (client.ts) does the get/set/CAS calls.
+// Pure: only the encodings and the key; the glue (token-flow.ts) does the get/set/CAS calls.
 //
 //   token key  "cequence.token.<hash>"        value "v1\n<expiresAtMs>\n<renewAtMs>\n<token>"
 //   lease key  "cequence.token-lease.<hash>"  value "v1\n<untilMs>\n<failures>\n<owner>"

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { tempDir } from './temp.ts';
+import { tempDir } from '../emulator/temp.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DOCKER_BUNDLE = path.join(REPO_ROOT, 'policies-docker-linux');

@@ -226,7 +226,7 @@ export async function bundleValidator() {
     logLevel: "silent",
     define: { __CEQUENCE_VALIDATE_BUNDLE__: "true" },
     // The repository's schema reader (and its command-line side) stays out: the bundle reads the
-    // definition beside it instead (validator.ts, fallbackSchema).
+    // definition beside it instead (checks/config.ts, fallbackSchema).
     plugins: [{
       name: "no-repo-schema",
       setup(b) {

@@ -75,9 +75,11 @@ forEachHost('metrics end to end', (host) => {
       assert.equal(during.sent, before, 'nothing sent while Edge is down');
       assert.ok(during.queueFullCount > 0, `[${host}] the count bound dropped: ${JSON.stringify(during)}`);
       assert.equal(during.dropped, during.queueFullCount + during.queueFullBytes);
-      assert.ok(during.queued > 0 && during.inFlight > 0, `[${host}] queued and in flight while Edge is down: ${JSON.stringify(during)}`);
+      // What is still held is queued or in flight; which of the two depends on whether a tick formed
+      // batches during the burst of calls (a fast machine answers all 40 between two ticks).
+      assert.ok(during.queued + during.inFlight > 0, `[${host}] held while Edge is down: ${JSON.stringify(during)}`);
       assert.ok(during.inFlightBatches >= 1 && during.inFlightBatches <= 4, `[${host}] at most 2 batches per worker: ${JSON.stringify(during)}`);
-      assert.ok(during.queuedBytes > 0);
+      assert.equal(during.queuedBytes > 0, during.queued > 0, `[${host}] queue bytes with queued transactions: ${JSON.stringify(during)}`);
       assert.ok(during.edge5xx > 0);
 
       // Edge back: everything left is delivered, the gauges go back to zero.

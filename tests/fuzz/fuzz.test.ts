@@ -15,7 +15,8 @@ test('20,000 hostile streams: no trap, every event passes at once', { timeout: 6
   assert.equal(r.traps, 0, `seed ${seed}`);
   assert.equal(r.nonContinue, 0, `seed ${seed}`);
   assert.equal(r.streams, 20000);
-  assert.ok(r.configsRejected > 0 && r.configsRejected < r.configsTried, `mutations both broke and kept configurations (${r.configsRejected}/${r.configsTried})`);
+  // The valid configuration (tried first) loads; its mutations are mostly refused, each with its line.
+  assert.ok(r.configsRejected > 0 && r.configsRejected < r.configsTried, `the valid configuration loaded and mutations were refused (${r.configsRejected}/${r.configsTried} refused)`);
   assert.ok(Object.keys(r.garbageAnswers).length >= 5, `the root's calls met varied garbage: ${JSON.stringify(r.garbageAnswers)}`);
 });
 

@@ -124,7 +124,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   try {
     // 1. Configurations mutated from a valid one: each on a fresh host, with a few streams through it.
     for (let i = 0; i < (o.configs ?? 20) && !report.failure; i++) {
-      const text = mutatedConfig(r, VALID);
+      // The first is the valid configuration itself (it must load), the rest are mutations of it.
+      const text = i === 0 ? JSON.stringify(VALID) : mutatedConfig(r, VALID);
       let rejected = false;
       const host = await newHost(wasm, text, clusters, 1, clock, (m) => {
         if (m.startsWith('[cequence] Invalid configuration')) rejected = true;

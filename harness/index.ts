@@ -1,5 +1,5 @@
 // The end-to-end harness: a subject (upstream + mock Cequence + gateway from a bundle) on either host.
-export { startSubject, requireHost, fastSettings, HOSTS, K8S_WASM_PATH, CLIENT_ID, CLIENT_SECRET } from './subject.ts';
+export { startSubject, requireHost, fastSettings, mockCequenceConfig, HOSTS, K8S_WASM_PATH, CLIENT_ID, CLIENT_SECRET } from './subject.ts';
 export type { Subject, SubjectOptions, HostName, LogLine } from './subject.ts';
 export { forEachHost } from './for-each-host.ts';
 export { sendRequest, pairsOf } from './http-client.ts';

@@ -94,13 +94,22 @@ export interface Subject {
   close(): Promise<void>;
 }
 
-/** The harness's binding config: credentials of the mock, fast settings, debug lines on. */
-function policyConfig(mock: MockCequence, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** The binding fields that point the policy at a mock Cequence: its URLs, credentials and paths. */
+export function mockCequenceConfig(mock: MockCequence): Record<string, unknown> {
   return {
+    cequenceAuthUrl: mock.authUrl,
+    cequenceEdgeUrl: mock.edgeUrl,
     cequenceClientId: mock.clientId,
     cequenceClientSecret: mock.clientSecret,
     cequenceAuthPath: mock.authPath,
     cequenceEdgePath: mock.edgePath,
+  };
+}
+
+/** The harness's binding config: the mock's fields, fast settings, debug lines on. */
+function policyConfig(mock: MockCequence, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...mockCequenceConfig(mock),
     enableDebugLogs: true,
     ...fastSettings(),
     ...extra,

@@ -4,6 +4,7 @@
 import { createHost, type ProxyWasmHost, type SyntheticStream } from '../../emulator/host/index.ts';
 import { startMockCequence, type MockCequence } from '../../emulator/mock-cequence.ts';
 import { turn } from './common.ts';
+import { mockCequenceConfig } from '../../harness/subject.ts';
 
 export const NAMESPACE = 'default';
 export const AUTH_CLUSTER = `cequence-auth-service.${NAMESPACE}.svc`;
@@ -34,12 +35,7 @@ export async function startMock(clock?: FakeClock, tokenLifetimeSeconds?: number
 /** A valid policy configuration pointing at the mock (schema defaults for everything else). */
 export function policyConfig(mock: MockCequence, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    cequenceAuthUrl: mock.authUrl,
-    cequenceEdgeUrl: mock.edgeUrl,
-    cequenceClientId: mock.clientId,
-    cequenceClientSecret: mock.clientSecret,
-    cequenceAuthPath: mock.authPath,
-    cequenceEdgePath: mock.edgePath,
+    ...mockCequenceConfig(mock),
     serviceNamespace: NAMESPACE,
     ...extra,
   };

@@ -14,6 +14,7 @@ import { createHost, type ProxyWasmHost } from '../../emulator/host/index.ts';
 import type { Pairs, StreamSink } from '../../emulator/host/index.ts';
 import { startMockCequence, type MockCequence } from '../../emulator/mock-cequence.ts';
 import { K8S_BUNDLE } from '../../harness/local-deploy.ts';
+import { mockCequenceConfig } from '../../harness/subject.ts';
 import { assertTransaction, assertBatch, decodeBody, decodeHeaders, headerValues, isTruncated, TRUNCATED_ENTRY } from '../../emulator/wire-format.ts';
 import { splitAt } from './chunks.ts';
 
@@ -36,12 +37,7 @@ before(async () => {
     workers: 2,
     clusters: { 'cequence-auth-service.default.svc': mock.authUrl, 'cequence-edge-service.default.svc': mock.edgeUrl },
     config: {
-      cequenceAuthUrl: mock.authUrl,
-      cequenceEdgeUrl: mock.edgeUrl,
-      cequenceClientId: mock.clientId,
-      cequenceClientSecret: mock.clientSecret,
-      cequenceAuthPath: mock.authPath,
-      cequenceEdgePath: mock.edgePath,
+      ...mockCequenceConfig(mock),
       enableDebugLogs: true,
       cequenceBodyLimitBytes: LIMIT,
       cequenceFlushIntervalMs: 100,

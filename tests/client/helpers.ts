@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { createHost, type ProxyWasmHost, type SyntheticResult } from '../../emulator/host/index.ts';
 import { startMockCequence, type MockCequence, type MockCequenceOptions } from '../../emulator/mock-cequence.ts';
-import { CLIENT_ID, CLIENT_SECRET, fastSettings } from '../../harness/index.ts';
+import { CLIENT_ID, CLIENT_SECRET, fastSettings, mockCequenceConfig } from '../../harness/index.ts';
 import { parseStats, waitFor, type Stats } from '../../harness/checks.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -74,12 +74,7 @@ export interface Env {
 export async function startEnv(opts: { workers?: number; config?: Record<string, unknown>; mock?: MockCequenceOptions } = {}): Promise<Env> {
   const mock = await startMockCequence({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...opts.mock });
   const config: Record<string, unknown> = {
-    cequenceAuthUrl: mock.authUrl,
-    cequenceEdgeUrl: mock.edgeUrl,
-    cequenceClientId: mock.clientId,
-    cequenceClientSecret: mock.clientSecret,
-    cequenceAuthPath: mock.authPath,
-    cequenceEdgePath: mock.edgePath,
+    ...mockCequenceConfig(mock),
     ...fastSettings(),
     ...opts.config,
   };

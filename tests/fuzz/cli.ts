@@ -1,6 +1,6 @@
 // `npm run fuzz -- --streams N --seed S [--workers W] [--configs C] [--huge] [--concurrency K]`: the
-// fuzzer from the command line; prints its report and exits 1 on a trap or a held-back event (the
-// failing case is written to build/fuzz/repro-<seed>.json).
+// fuzzer from the command line; prints its report and exits 1 on a trap, a held-back event (the
+// failing case is written to build/fuzz/repro-<seed>.json) or a peak linear memory over the bound.
 import { runFuzz } from './fuzz.ts';
 
 function arg(name: string, def: number): number {
@@ -28,5 +28,7 @@ const report = await runFuzz({
     }
   },
 });
-console.log(JSON.stringify({ ...report, peakMemoryMiB: +(report.peakMemory / 1048576).toFixed(2) }, null, 1));
-process.exit(report.failure || report.traps > 0 || report.nonContinue > 0 ? 1 : 0);
+const over = report.peakMemory > report.memoryBound;
+console.log(JSON.stringify({ ...report, peakMemoryMiB: +(report.peakMemory / 1048576).toFixed(2), memoryBoundMiB: report.memoryBound / 1048576, withinMemoryBound: !over }, null, 1));
+if (over) console.log(`fuzz: peak linear memory ${report.peakMemory} bytes is over the bound ${report.memoryBound} (capture budget + queue bound + 2 MiB)`);
+process.exit(report.failure || report.traps > 0 || report.nonContinue > 0 || over ? 1 : 0);

@@ -41,12 +41,18 @@ export interface FuzzReport {
   /** Largest linear memory of any worker VM, bytes (and at half time: growth after that is a leak). */
   peakMemory: number;
   peakMemoryAtHalf: number;
+  /** What the README promises for the configuration the streams ran with: capture budget (the queue's
+   *  byte bound) + queue bound + 2 MiB, per worker VM. */
+  memoryBound: number;
   configsTried: number;
   configsRejected: number;
   garbageAnswers: Record<string, number>;
   seconds: number;
   failure?: { message: string; repro: string };
 }
+
+const SCHEMA = JSON.parse(readFileSync(path.join(ROOT, 'schema', 'config.schema.json'), 'utf8'));
+const MiB = 1048576;
 
 const VALID = {
   cequenceAuthUrl: 'http://cequence-auth.fuzz', cequenceEdgeUrl: 'http://cequence-edge.fuzz',
@@ -111,6 +117,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const clock = new Clock();
   const report: FuzzReport = {
     seed: o.seed, streams: 0, callbacks: 0, nonContinue: 0, traps: 0, peakMemory: 0, peakMemoryAtHalf: 0,
+    memoryBound: 2 * Number((VALID as Record<string, unknown>).cequenceQueueMaxBytes ?? SCHEMA.properties.cequenceQueueMaxBytes.default) + 2 * MiB,
     configsTried: 0, configsRejected: 0, garbageAnswers: cequence.answers, seconds: 0,
   };
   const reproDir = o.reproDir ?? path.join(ROOT, 'build', 'fuzz');

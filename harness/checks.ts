@@ -19,8 +19,13 @@ export function parseStats(line: string): Stats | undefined {
   return { captured: n[0], sent: n[1], dropped: n[2], queueFull: n[3], gaveUp: n[4], rejected: n[5], queued: n[6], inFlight: n[7] };
 }
 
-function zero(): Stats {
-  return { captured: 0, sent: 0, dropped: 0, queueFull: 0, gaveUp: 0, rejected: 0, queued: 0, inFlight: 0 };
+export const ZERO_STATS: Readonly<Stats> = { captured: 0, sent: 0, dropped: 0, queueFull: 0, gaveUp: 0, rejected: 0, queued: 0, inFlight: 0 };
+
+/** Two roots' (or workers') counts added up. */
+export function addStats(a: Stats, b: Stats): Stats {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof Stats)[]) out[k] += b[k];
+  return out;
 }
 
 /**
@@ -39,11 +44,11 @@ export function latestStats(subject: Subject, from = 0): Stats | undefined {
     if (s) latest.set(l.worker, s);
   }
   if (busy.size === 0) return undefined;
-  const total = zero();
+  let total: Stats = { ...ZERO_STATS };
   for (const w of busy) {
     const s = latest.get(w);
     if (!s) return undefined;
-    for (const k of Object.keys(total) as (keyof Stats)[]) total[k] += s[k];
+    total = addStats(total, s);
   }
   return total;
 }

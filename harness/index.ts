@@ -5,5 +5,5 @@ export { forEachHost } from './for-each-host.ts';
 export { sendRequest, pairsOf } from './http-client.ts';
 export type { Request, Sent } from './http-client.ts';
 export { editConfFile, bindingConfig, editBindingConfig } from './conf-d.ts';
-export { assertNoSecrets, assertNoSecretsIn, latestStats, parseStats, waitFor, waitForStats } from './checks.ts';
+export { addStats, assertNoSecrets, assertNoSecretsIn, latestStats, parseStats, waitFor, waitForStats, ZERO_STATS } from './checks.ts';
 export type { Stats } from './checks.ts';

@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
-  editConfFile, editBindingConfig, latestStats, parseStats, startSubject, waitFor,
+  addStats, editConfFile, editBindingConfig, latestStats, parseStats, startSubject, waitFor, ZERO_STATS,
   type Request, type Stats, type Subject, type SubjectOptions,
 } from '../../harness/index.ts';
+import type { AuthMode, ModeOptions } from '../../emulator/mock-cequence.ts';
 import { differences, openLoop, type Outcome } from '../../harness/open-loop.ts';
-import { readout, scrape, type Readout } from '../metrics/metrics.ts';
+import { metricsAsStats, readout, scrape, type Readout } from '../metrics/metrics.ts';
 import { cequenceLines, wasmFailures } from './lib.ts';
 
 const RATE = 40;
@@ -36,7 +37,8 @@ function planned(i: number): Request {
 }
 const PLAN = Array.from({ length: PLAN_LENGTH }, (_, i) => planned(i));
 const TAIL_PLAN: Request[] = Array.from({ length: TAIL }, (_, j) => ({ method: 'GET', path: `/fm/tail/${j}?delay=800&size=100` }));
-const capturedInPlan = (plan: Request[]) => plan.filter((r) => !r.path.includes('status=500')).length;
+/** The paths of the plan's requests whose status is in the default range (all but the 500s). */
+const capturedPaths = (plan: Request[]) => plan.filter((r) => !r.path.includes('status=500')).map((r) => r.path);
 
 /** The counters of a Stats line or of the tail of a Shutting down line. */
 function countsOf(line: string): Stats {
@@ -45,12 +47,6 @@ function countsOf(line: string): Stats {
   return s;
 }
 const unsent = (c: Stats) => c.dropped + c.queued + c.inFlight;
-const add = (a: Stats, b: Stats): Stats => {
-  const out = { ...a };
-  for (const k of Object.keys(out) as (keyof Stats)[]) out[k] += b[k];
-  return out;
-};
-const ZERO: Stats = { captured: 0, sent: 0, dropped: 0, queueFull: 0, gaveUp: 0, rejected: 0, queued: 0, inFlight: 0 };
 
 interface Row {
   name: string;
@@ -61,6 +57,10 @@ interface Row {
   clear?(s: Subject): Promise<void> | void;
   /** Drain the listeners (admin /drain_listeners?graceful) with TAIL requests in flight, then shut down. */
   drain?: boolean;
+  /** How the row ends: `recovers` (nothing held at shutdown; drops only by the queue bound), `holds`
+   *  (Edge still down: something is held, and named, at shutdown), `new-roots` (a conf.d change: the
+   *  old root contexts shut down mid-run, the new ones deliver everything). */
+  end: 'recovers' | 'holds' | 'new-roots';
   /** More checks on the metrics at the end of the traffic. */
   metrics?(m: Readout, s: Subject): void;
 }
@@ -75,27 +75,45 @@ function edgeServiceAddress(dir: string, address: (current: string) => string): 
 }
 const renamed = (url: string) => url.replace('//127.0.0.1:', `//${UNRESOLVABLE}:`);
 
+/** The token endpoint misbehaves (`mode`) while a new token is needed (every token revoked), then is back. */
+function tokenRow(what: string, mode: AuthMode, opts?: ModeOptions): Row {
+  return {
+    name: `token endpoint ${what} while a new token is needed, then back`,
+    fault: async (s) => {
+      await s.mock.setAuthMode(mode, opts);
+      s.mock.revokeTokens();
+    },
+    clear: (s) => s.mock.setAuthMode('ok'),
+    end: 'recovers',
+    metrics: (m) => assert.ok(m.tokenFailures > 0, 'token failures counted'),
+  };
+}
+
 const ROWS: Row[] = [
   {
     name: 'Edge down (connection refused) until shutdown: what is held is said in the shutdown line',
     fault: (s) => s.mock.setEdgeMode('down'),
+    end: 'holds',
   },
   {
     name: 'Edge slow (1.5 s, longer than the 1 s timeout), then back',
     fault: (s) => s.mock.setEdgeMode('slow', { delayMs: 1500 }),
     clear: (s) => s.mock.setEdgeMode('ok'),
+    end: 'recovers',
     metrics: (m) => assert.ok(m.edgeTimeouts > 0, 'timeouts counted'),
   },
   {
     name: 'Edge resetting every connection, then back',
     fault: (s) => s.mock.setEdgeMode('reset'),
     clear: (s) => s.mock.setEdgeMode('ok'),
+    end: 'recovers',
     // Envoy's router answers a reset before response headers with its own 503 (the call's response).
     metrics: (m) => assert.ok(m.edge5xx + m.edgeResets > 0, 'resets counted (as Envoy\'s 503)'),
   },
   {
     name: 'Edge answering 401 (every token revoked), recovering with a new token',
     fault: (s) => s.mock.revokeTokens(),
+    end: 'recovers',
     metrics: (m, s) => {
       assert.ok(m.edge401 > 0, '401 counted');
       assert.ok(s.mock.tokenRequests.length >= 2, 'a new token was fetched');
@@ -105,35 +123,12 @@ const ROWS: Row[] = [
     name: 'Edge answering 503, then back',
     fault: (s) => s.mock.setEdgeMode(503),
     clear: (s) => s.mock.setEdgeMode('ok'),
+    end: 'recovers',
     metrics: (m) => assert.ok(m.edge5xx > 0, '5xx counted'),
   },
-  {
-    name: 'token endpoint down while a new token is needed, then back',
-    fault: async (s) => {
-      await s.mock.setAuthMode('down');
-      s.mock.revokeTokens();
-    },
-    clear: (s) => s.mock.setAuthMode('ok'),
-    metrics: (m) => assert.ok(m.tokenFailures > 0, 'token failures counted'),
-  },
-  {
-    name: 'token endpoint answering garbage while a new token is needed, then back',
-    fault: async (s) => {
-      await s.mock.setAuthMode('garbage');
-      s.mock.revokeTokens();
-    },
-    clear: (s) => s.mock.setAuthMode('ok'),
-    metrics: (m) => assert.ok(m.tokenFailures > 0, 'token failures counted'),
-  },
-  {
-    name: 'token endpoint slow (1.5 s, longer than the 1 s timeout) while a new token is needed, then back',
-    fault: async (s) => {
-      await s.mock.setAuthMode('slow', { delayMs: 1500 });
-      s.mock.revokeTokens();
-    },
-    clear: (s) => s.mock.setAuthMode('ok'),
-    metrics: (m) => assert.ok(m.tokenFailures > 0, 'token failures counted'),
-  },
+  tokenRow('down', 'down'),
+  tokenRow('answering garbage', 'garbage'),
+  tokenRow('slow (1.5 s, longer than the 1 s timeout)', 'slow', { delayMs: 1500 }),
   {
     name: 'Edge name does not resolve (DNS), until its Service address is fixed in conf.d',
     subject: {
@@ -147,15 +142,18 @@ const ROWS: Row[] = [
     },
     fault: () => undefined, // failing from the start
     clear: (s) => edgeServiceAddress(s.dir, (a) => a.replace(`//${UNRESOLVABLE}:`, '//127.0.0.1:')),
+    end: 'recovers',
   },
   {
     name: 'conf.d changed mid-run (the binding rewritten: new root contexts, the old ones drained)',
     fault: (s) => editBindingConfig(s.dir, { cequenceBatchMaxTransactions: 7 }),
+    end: 'new-roots',
   },
   {
     name: 'Edge down, then admin /drain_listeners?graceful with requests in flight, then shutdown',
     fault: (s) => s.mock.setEdgeMode('down'),
     drain: true,
+    end: 'holds',
   },
 ];
 
@@ -165,15 +163,7 @@ const ROWS: Row[] = [
 function currentTotals(s: Subject, shutdownLines: string[], since: number): Stats | undefined {
   const live = latestStats(s, since);
   const gone = shutdownLines.map(countsOf).map((c) => ({ ...c, dropped: c.dropped + c.queued + c.inFlight, queueFull: c.queueFull + c.queued + c.inFlight, queued: 0, inFlight: 0 }));
-  return live ? add(live, gone.reduce(add, ZERO)) : undefined;
-}
-
-/** The metrics as Stats-line counts (queue drops of every kind are queue_full there). */
-function metricsAsStats(r: Readout): Stats {
-  return {
-    captured: r.captured, sent: r.sent, dropped: r.dropped, queueFull: r.queueFullCount + r.queueFullBytes + r.shutdown,
-    gaveUp: r.gaveUp, rejected: r.rejected, queued: r.queued, inFlight: r.inFlight,
-  };
+  return live ? addStats(live, gone.reduce(addStats, ZERO_STATS)) : undefined;
 }
 
 describe('fault matrix on Envoy (open-loop traffic, one fault per row)', () => {
@@ -194,7 +184,8 @@ describe('fault matrix on Envoy (open-loop traffic, one fault per row)', () => {
   for (const row of ROWS) {
     test(row.name, async (t) => {
       const s = await startSubject({ host: 'envoy', config: { enableDebugLogs: false }, ...row.subject });
-      const expected = capturedInPlan(PLAN) + (row.drain ? capturedInPlan(TAIL_PLAN) : 0);
+      const planPaths = new Set(capturedPaths([...PLAN, ...(row.drain ? TAIL_PLAN : [])]));
+      const expected = planPaths.size;
       let closed = false;
       try {
         await s.waitForMessage(/^\[cequence\] Policy configured/, 10000);
@@ -208,17 +199,18 @@ describe('fault matrix on Envoy (open-loop traffic, one fault per row)', () => {
         assert.deepEqual(differences(reference, outcomes), [], 'every response as without the policy');
 
         // A conf.d change: the old roots are drained (2 s) and shut down; their lines count what they held.
-        const confChange = row.name.startsWith('conf.d');
+        const confChange = row.end === 'new-roots';
         if (confChange) await s.waitForMessage(/^\[cequence\] Shutting down: /, 15000, markFault);
         const oldShutdowns = () => cequenceLines(s, markFault).filter((l) => l.startsWith('[cequence] Shutting down: '));
         const sinceOld = confChange ? s.mark() : 0;
 
         // The end of the traffic: every request captured; recovered rows deliver everything.
-        const settled = (x: Stats) => x.captured === capturedInPlan(PLAN) && (row.clear === undefined && !confChange ? true : x.queued + x.inFlight === 0);
+        const inPlan = capturedPaths(PLAN).length;
+        const settled = (x: Stats) => x.captured === inPlan && (row.end === 'holds' || x.queued + x.inFlight === 0);
         const totals = await waitFor(() => {
           const x = currentTotals(s, confChange ? oldShutdowns() : [], sinceOld);
           return x && settled(x) ? x : undefined;
-        }, `[${row.name}] Stats totals with captured=${capturedInPlan(PLAN)}`, 40000);
+        }, `[${row.name}] Stats totals with captured=${inPlan}`, 40000);
         // The metrics say the same (a Stats line and a metrics push are a tick apart: poll until they meet).
         const fields = (x: Stats) => [x.captured, x.sent, x.dropped, x.queued + x.inFlight];
         let m: Readout | undefined;
@@ -251,7 +243,7 @@ describe('fault matrix on Envoy (open-loop traffic, one fault per row)', () => {
         assert.ok(shutdowns.length >= 1, 'shutdown lines');
         for (const l of shutdowns) t.diagnostic(l);
         const roots = shutdowns.map(countsOf);
-        const total = roots.reduce(add, ZERO);
+        const total = roots.reduce(addStats, ZERO_STATS);
         for (const [i, c] of roots.entries()) {
           assert.equal(c.captured, c.sent + c.dropped + c.queued + c.inFlight, `identity at shutdown: ${JSON.stringify(c)}`);
           const held = c.queued + c.inFlight;
@@ -264,16 +256,15 @@ describe('fault matrix on Envoy (open-loop traffic, one fault per row)', () => {
         const atEdge = (s.mock.transactions as any[]).map((x) => String(x.request['uri-query-fragment']));
         assert.equal(new Set(atEdge).size, atEdge.length, 'no transaction twice at Edge');
         assert.equal(atEdge.length, total.sent, 'Edge holds what was counted as sent');
-        const planPaths = new Set([...PLAN, ...(row.drain ? TAIL_PLAN : [])].filter((r) => !r.path.includes('status=500')).map((r) => r.path));
         for (const p of atEdge) assert.ok(planPaths.has(p), `Edge holds a request of the plan: ${p}`);
         assert.equal(planPaths.size - atEdge.length, unsent(total), 'what Edge lacks is what was counted dropped or held at shutdown');
         // A row that recovers holds nothing at shutdown: all was delivered, or dropped by the queue bound
         // during the outage (oldest first, counted); nothing was given up or rejected.
-        if (row.clear || row.name.startsWith('Edge answering 401')) {
+        if (row.end === 'recovers') {
           assert.equal(total.queued + total.inFlight, 0, 'a recovered row holds nothing at shutdown');
           assert.equal(total.dropped, total.queueFull, 'only the queue bound dropped anything');
         }
-        if (!row.clear && (row.drain || row.name.startsWith('Edge down'))) assert.ok(total.queued + total.inFlight > 0, 'Edge down at shutdown: something was held');
+        if (row.end === 'holds') assert.ok(total.queued + total.inFlight > 0, 'Edge down at shutdown: something was held');
         assert.deepEqual(wasmFailures(s), [], 'Envoy logged no wasm failure');
       } finally {
         if (!closed) await s.envoy?.close();

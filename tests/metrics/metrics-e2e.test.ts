@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { forEachHost, startSubject, type Subject } from '../../harness/index.ts';
 import { waitForStats, type Stats } from '../../harness/checks.ts';
 import { callAll, callOnEveryWorker, ids } from '../client/e2e.ts';
-import { envoyStats, policyMetrics, readout, scrape, waitForMetrics, type Readout } from './metrics.ts';
+import { envoyStats, metricsAsStats, policyMetrics, readout, scrape, waitForMetrics, type Readout } from './metrics.ts';
 
 const RETRYING = /^\[cequence\] Root: edge callback - \d+ transaction\(s\) not sent \(status=503, unavailable or connect failure\); retrying in \d+ ms$/;
 
@@ -20,22 +20,15 @@ const CONFIG = {
   cequenceSkipBodyContentTypes: ['image/png'],
 };
 
-/** The Stats line's counts as the metrics give them (queue_full is every queue drop: count, bytes, reconfiguration). */
-function asStats(r: Readout): Stats {
-  return {
-    captured: r.captured, sent: r.sent, dropped: r.dropped, queueFull: r.queueFullCount + r.queueFullBytes + r.shutdown,
-    gaveUp: r.gaveUp, rejected: r.rejected, queued: r.queued, inFlight: r.inFlight,
-  };
-}
 
 /** Waits until the metrics and the latest Stats lines (every busy worker, written after now) agree. */
 async function metricsMatchStats(s: Subject, ok: (x: Stats) => boolean, what: string): Promise<Readout> {
   for (let attempt = 0; ; attempt++) {
     const st = await waitForStats(s, ok, what);
     const r = readout(await scrape(s));
-    if (JSON.stringify(asStats(r)) === JSON.stringify(st)) return r;
+    if (JSON.stringify(metricsAsStats(r)) === JSON.stringify(st)) return r;
     // A Stats line and a metrics push are a tick apart: a change between them means another round.
-    if (attempt >= 10) assert.deepEqual(asStats(r), st, `[${s.host}] metrics vs the Stats lines (${what})`);
+    if (attempt >= 10) assert.deepEqual(metricsAsStats(r), st, `[${s.host}] metrics vs the Stats lines (${what})`);
   }
 }
 

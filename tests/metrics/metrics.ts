@@ -3,7 +3,7 @@
 // emulator/host/host.ts). The names the policy defines are read from its one list,
 // assembly/client/metrics.ts (METRIC_NAMES), so a renamed metric cannot go unnoticed here.
 import { readFileSync } from 'node:fs';
-import type { Subject } from '../../harness/index.ts';
+import type { Stats, Subject } from '../../harness/index.ts';
 
 const SOURCE = new URL('../../assembly/client/metrics.ts', import.meta.url);
 
@@ -103,6 +103,14 @@ export function readout(x: Scrape): Readout {
     inFlightBatches: v('cequence_in_flight_batches'),
     rttCount: v('cequence_edge_round_trip_ms_count'),
     rttSum: v('cequence_edge_round_trip_ms_sum'),
+  };
+}
+
+/** The metrics as Stats-line counts (queue_full there is every queue drop: count, bytes, reconfiguration, shutdown). */
+export function metricsAsStats(r: Readout): Stats {
+  return {
+    captured: r.captured, sent: r.sent, dropped: r.dropped, queueFull: r.queueFullCount + r.queueFullBytes + r.shutdown,
+    gaveUp: r.gaveUp, rejected: r.rejected, queued: r.queued, inFlight: r.inFlight,
   };
 }
 

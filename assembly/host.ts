@@ -2,6 +2,7 @@
 // throw (and so trap the VM) on any non-Ok result; these return null or 0 instead.
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
 import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
+import { RawBytes } from "./raw-bytes";
 
 // Scratch cells the host writes results into (pointer + size, or a 64-bit number).
 const scratchPtr = memory.data(8);
@@ -18,6 +19,35 @@ function takeHostBuffer(): ArrayBuffer | null {
   const buf = changetype<ArrayBuffer>(ptr);
   __unpin(ptr); // malloc pinned it; from here the GC owns it through `buf`
   return buf;
+}
+
+// The module's malloc export (proxy_on_memory_allocate), which the host calls to return data. Normally a
+// pinned managed ArrayBuffer (takeHostBuffer unpins it); for the large reads below (header maps, body
+// chunks) an unmanaged block the caller owns and frees (raw-bytes.ts).
+let rawNext = false;
+
+export function malloc(size: i32): usize {
+  if (rawNext) {
+    rawNext = false;
+    return heap.alloc(size > 0 ? <usize>size : 0);
+  }
+  return __pin(changetype<usize>(new ArrayBuffer(size)));
+}
+
+/** Releases what malloc pinned (hosts do not call it; kept for the ABI). */
+export function free(ptr: usize): void {
+  __unpin(ptr);
+}
+
+/** Takes ownership of a block the host allocated through malloc in raw mode (null when none came). */
+function takeRawBuffer(): RawBytes | null {
+  rawNext = false;
+  const ptr = load<usize>(scratchPtr);
+  const size = load<usize>(scratchSize);
+  store<usize>(scratchPtr, 0);
+  store<usize>(scratchSize, 0);
+  if (ptr == 0) return size == 0 ? new RawBytes() : null;
+  return RawBytes.adopt(ptr, <i32>size);
 }
 
 function prepare(): void {
@@ -51,6 +81,18 @@ export function getBufferBytes(bufferType: i32, start: u32, length: u32): ArrayB
   return takeHostBuffer();
 }
 
+/** Same, into an unmanaged block the caller owns (frees). */
+export function getBufferRaw(bufferType: i32, start: u32, length: u32): RawBytes | null {
+  prepare();
+  rawNext = true;
+  if (imports.proxy_get_buffer_bytes(bufferType, start, length, scratchPtr, scratchSize) != WasmResultValues.Ok) {
+    const r = takeRawBuffer();
+    if (r != null) r.free();
+    return null;
+  }
+  return takeRawBuffer();
+}
+
 /** Bytes of a header map's names and values (Envoy's HeaderMap::byteSize), or -1 when the host refuses. */
 export function getHeaderMapSize(mapType: i32): i64 {
   store<u32>(scratchSize, 0);
@@ -63,6 +105,18 @@ export function getHeaderPairsBytes(mapType: i32): ArrayBuffer | null {
   prepare();
   if (imports.proxy_get_header_map_pairs(mapType, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
   return takeHostBuffer();
+}
+
+/** Same, into an unmanaged block the caller owns (frees). */
+export function getHeaderPairsRaw(mapType: i32): RawBytes | null {
+  prepare();
+  rawNext = true;
+  if (imports.proxy_get_header_map_pairs(mapType, scratchPtr, scratchSize) != WasmResultValues.Ok) {
+    const r = takeRawBuffer();
+    if (r != null) r.free();
+    return null;
+  }
+  return takeRawBuffer();
 }
 
 /** One header's value, or null when absent. */

@@ -11,6 +11,7 @@ import { CaptureControls } from "./capture/controls";
 import { TransactionSink } from "./capture/sink";
 import { setCaptureBudget } from "./capture/budget";
 import { CequenceClient } from "./client/client";
+import { RawBytes } from "./raw-bytes";
 
 export class PolicyRoot extends RootContext implements TransactionSink {
   /** null while the configuration is missing or invalid: streams then pass untouched, nothing is captured. */
@@ -77,9 +78,15 @@ export class PolicyRoot extends RootContext implements TransactionSink {
   }
 
   // TransactionSink: what the streams capture goes to the client (none while the configuration is bad).
-  enqueue(transaction: ArrayBuffer): void {
+  enqueue(transaction: RawBytes): void {
     const client = this.client;
     if (client != null) client.enqueue(transaction);
+    else transaction.free();
+  }
+
+  makeRoom(size: i64): bool {
+    const client = this.client;
+    return client != null && client.makeRoom(size);
   }
 
   dropUnfit(): void {

@@ -3,10 +3,16 @@
 // than what is left under the limit), fetches exactly that many, and hands them to `add`. Bytes beyond
 // the limit are only counted: they never enter the module.
 //
-// Chunks are kept as the host delivered them (no second copy into a contiguous buffer); the serialiser
-// walks the chunk list once, base64-encoding as it goes (the wire format carries every body base64).
+// Chunks are kept as the host delivered them, in unmanaged blocks this body owns and frees on release
+// (raw-bytes.ts); a small chunk is appended to a small previous one, so a body sent a few bytes at a
+// time does not become thousands of blocks. The serialiser walks the chunk list once, base64-encoding
+// as it goes (the wire format carries every body base64).
 
 import { captureBudgetLeft, releaseCapture, reserveCapture } from "./budget";
+import { RawBytes } from "../raw-bytes";
+
+/** A chunk smaller than this is appended to a previous chunk that is also smaller than this. */
+const SMALL_CHUNK: i32 = 4096;
 
 export class BodyCapture {
   /** The byte limit (cequenceBodyLimitBytes); 0 captures nothing but still counts and flags truncation. */
@@ -17,7 +23,7 @@ export class BodyCapture {
   captured: i32 = 0;
   /** The host did not deliver bytes it announced: capture stopped there so the copy stays a true prefix. */
   gap: bool = false;
-  readonly chunks: ArrayBuffer[] = [];
+  readonly chunks: RawBytes[] = [];
 
   constructor(limit: i32) {
     this.limit = limit < 0 ? 0 : limit;
@@ -43,32 +49,51 @@ export class BodyCapture {
 
   private released: bool = false;
 
-  /** Gives this body's captured bytes back to the VM's budget; idempotent. */
+  /** Gives this body's captured bytes back to the VM's budget and their blocks to the allocator; idempotent. */
   release(): void {
     if (this.released) return;
     this.released = true;
     releaseCapture(<i64>this.captured);
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) unchecked(chunks[i]).free();
+  }
+
+  /** As addRaw, from a managed buffer (tests and tools). */
+  add(chunkSize: u32, bytes: ArrayBuffer | null): void {
+    this.addRaw(chunkSize, bytes != null ? RawBytes.copyOf(bytes) : null);
   }
 
   /**
    * Records a chunk of `chunkSize` bytes of which `bytes` (null when none were fetched) are its
-   * leading bytes, as fetched after `wanted(chunkSize)`.
+   * leading bytes, as fetched after `wanted(chunkSize)`. Takes ownership of `bytes`.
    */
-  add(chunkSize: u32, bytes: ArrayBuffer | null): void {
+  addRaw(chunkSize: u32, bytes: RawBytes | null): void {
     const want = this.wanted(chunkSize);
     this.total += <u64>chunkSize;
-    if (want == 0) return;
+    if (want == 0) {
+      if (bytes != null) bytes.free();
+      return;
+    }
     if (bytes == null) {
       this.gap = true;
       return;
     }
-    let n = bytes.byteLength;
+    let n = bytes.len;
     if (<u32>n > want) n = <i32>want; // the host gave more than asked: keep only what fits
     if (n > 0) {
-      const piece = n == bytes.byteLength ? bytes : bytes.slice(0, n);
-      this.chunks.push(piece);
+      const chunks = this.chunks;
+      const last = chunks.length > 0 ? unchecked(chunks[chunks.length - 1]) : null;
+      if (last != null && n < SMALL_CHUNK && last.len < SMALL_CHUNK) {
+        last.append(bytes.ptr, n);
+        bytes.free();
+      } else {
+        bytes.shrink(n);
+        chunks.push(bytes);
+      }
       this.captured += n;
       reserveCapture(<i64>n); // fits: wanted() never asks for more than the budget has left
+    } else {
+      bytes.free();
     }
     if (<u32>n < want) this.gap = true; // fewer bytes than the chunk announced
   }
@@ -84,8 +109,8 @@ export class BodyCapture {
     let off: usize = 0;
     for (let i = 0; i < this.chunks.length; i++) {
       const c = unchecked(this.chunks[i]);
-      memory.copy(changetype<usize>(out) + off, changetype<usize>(c), <usize>c.byteLength);
-      off += <usize>c.byteLength;
+      memory.copy(changetype<usize>(out) + off, c.ptr, <usize>c.len);
+      off += <usize>c.len;
     }
     return out;
   }

@@ -1,12 +1,33 @@
 // A growable byte buffer: the output of the JSON writer and the base64 encoder. Pure (no host calls).
 // Writes never trap: the buffer grows geometrically, and every write reserves its room first.
 
+import { RawBytes } from "../raw-bytes";
+
 export class ByteBuffer {
-  private buf: ArrayBuffer;
+  /** Managed storage (null in unmanaged mode, where `base` is a heap block this buffer owns). */
+  private buf: ArrayBuffer | null = null;
+  private base: usize = 0;
+  private cap: i32 = 0;
   private len: i32 = 0;
 
-  constructor(initialCapacity: i32 = 256) {
-    this.buf = new ArrayBuffer(initialCapacity < 16 ? 16 : initialCapacity);
+  constructor(initialCapacity: i32 = 256, unmanaged: bool = false) {
+    const cap = initialCapacity < 16 ? 16 : initialCapacity;
+    if (unmanaged) {
+      this.base = heap.alloc(<usize>cap);
+    } else {
+      const b = new ArrayBuffer(cap);
+      this.buf = b;
+      this.base = changetype<usize>(b);
+    }
+    this.cap = cap;
+  }
+
+  /**
+   * A buffer in an unmanaged block (raw-bytes.ts): for transactions, whose bytes go to the queue as
+   * they are. Its owner must call take() or free().
+   */
+  static unmanaged(initialCapacity: i32): ByteBuffer {
+    return new ByteBuffer(initialCapacity, true);
   }
 
   get length(): i32 {
@@ -14,21 +35,50 @@ export class ByteBuffer {
   }
 
   get capacity(): i32 {
-    return this.buf.byteLength;
+    return this.cap;
   }
 
   /** Makes room for `extra` more bytes and returns the address where they go. */
   @inline
   reserve(extra: i32): usize {
     const need = this.len + extra;
-    if (need > this.buf.byteLength) {
-      let cap = this.buf.byteLength << 1;
-      if (cap < need) cap = need;
+    if (need > this.cap) this.grow(need);
+    return this.base + <usize>this.len;
+  }
+
+  private grow(need: i32): void {
+    let cap = this.cap << 1;
+    if (cap < need) cap = need;
+    if (this.buf == null) {
+      // In place when the allocator can.
+      this.base = this.base == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.base, <usize>cap);
+    } else {
       const next = new ArrayBuffer(cap);
-      memory.copy(changetype<usize>(next), changetype<usize>(this.buf), <usize>this.len);
+      memory.copy(changetype<usize>(next), this.base, <usize>this.len);
       this.buf = next;
+      this.base = changetype<usize>(next);
     }
-    return changetype<usize>(this.buf) + <usize>this.len;
+    this.cap = cap;
+  }
+
+  /** The bytes written, handed over as a block of exactly `length` bytes (unmanaged mode); the buffer is left empty. */
+  take(): RawBytes {
+    const out = this.buf == null ? RawBytes.adopt(this.base, this.cap) : RawBytes.copyOf(this.toArrayBuffer());
+    out.shrink(this.len);
+    if (this.buf == null) this.base = 0;
+    this.cap = 0;
+    this.len = 0;
+    return out;
+  }
+
+  /** Gives an unmanaged buffer's block back (nothing to do for a managed one); idempotent. */
+  free(): void {
+    if (this.buf == null && this.base != 0) heap.free(this.base);
+    if (this.buf == null) {
+      this.base = 0;
+      this.cap = 0;
+    }
+    this.len = 0;
   }
 
   /** Marks `n` bytes written at the address `reserve` returned. */
@@ -84,12 +134,14 @@ export class ByteBuffer {
 
   /** A copy of the bytes written so far, exactly `length` long. */
   toArrayBuffer(): ArrayBuffer {
-    return this.buf.slice(0, this.len);
+    const out = new ArrayBuffer(this.len);
+    memory.copy(changetype<usize>(out), this.base, <usize>this.len);
+    return out;
   }
 
   /** The bytes written so far as a string (tests and debug only). */
   toString(): string {
-    return String.UTF8.decodeUnsafe(changetype<usize>(this.buf), <usize>this.len);
+    return String.UTF8.decodeUnsafe(this.base, <usize>this.len);
   }
 
   reset(): void {

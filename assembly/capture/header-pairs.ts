@@ -3,8 +3,9 @@
 // (all integers little-endian). Pure. A malformed or short buffer never traps: only the entries that
 // lie wholly inside the buffer are visible.
 
+import { RawBytes } from "../raw-bytes";
+
 export class HeaderPairs {
-  readonly buf: ArrayBuffer | null;
   /** Entries wholly inside the buffer. */
   count: i32 = 0;
   private base: usize = 0;
@@ -19,16 +20,21 @@ export class HeaderPairs {
   valueLen: i32 = 0;
 
   constructor(buf: ArrayBuffer | null) {
-    this.buf = buf;
-    if (buf != null) this.scan(buf);
+    if (buf != null) this.scan(changetype<usize>(buf), buf.byteLength);
+  }
+
+  /** A view of pairs held in an unmanaged block (what streams hold); empty for null. */
+  static of(raw: RawBytes | null): HeaderPairs {
+    const h = new HeaderPairs(null);
+    if (raw != null && raw.ptr != 0) h.scan(raw.ptr, raw.len);
+    return h;
   }
 
   // Counts the entries that lie wholly inside the buffer: the size table must fit, then each entry's
   // bytes plus their two NULs.
-  private scan(buf: ArrayBuffer): void {
-    const size = <u64>buf.byteLength;
+  private scan(base: usize, len: i32): void {
+    const size = <u64>len;
     if (size < 4) return;
-    const base = changetype<usize>(buf);
     const declared = <u64>load<u32>(base);
     if (declared > (size - 4) / 8) return;
     const dataStart = 4 + declared * 8;

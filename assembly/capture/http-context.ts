@@ -21,14 +21,15 @@ import {
 } from "@solo-io/proxy-runtime/assembly";
 import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";
-import { getBufferBytes, getHeaderMapSize, getHeaderPairsBytes, getHeaderValue, getPropertyBytes, nowNanos } from "../host";
+import { getBufferRaw, getHeaderMapSize, getHeaderPairsRaw, getHeaderValue, getPropertyBytes, nowNanos } from "../host";
 import { captureBudgetLeft, releaseCapture, reserveCapture } from "./budget";
 import { logInfo } from "../log";
 import { BodyCapture } from "./body";
 import { HeaderPairs } from "./header-pairs";
 import { portFromInt64, splitHostPort } from "./address";
 import { parseStatus, statusCaptured } from "./status";
-import { CapturedExchange, minSerializedSize, readRequestLine, serializeTransaction } from "./transaction";
+import { CapturedExchange, buildTransaction, minSerializedSize, prepareTransaction, readRequestLine } from "./transaction";
+import { transactionSize } from "./transaction-size";
 import { txnIds } from "./entropy";
 import { sourceInfoFor } from "./source-info";
 import { CaptureControls } from "./controls";
@@ -62,16 +63,18 @@ export class CaptureContext extends Context {
       this.unfit = true;
       return FilterHeadersStatusValues.Continue;
     }
-    const pairs = getHeaderPairsBytes(HeaderMapTypeValues.RequestHeaders);
+    const pairs = getHeaderPairsRaw(HeaderMapTypeValues.RequestHeaders);
     if (k.excludes) {
-      const line = readRequestLine(new HeaderPairs(pairs));
+      const line = readRequestLine(HeaderPairs.of(pairs));
       if (k.excluded(line.path.ptr, line.path.len, line.method.ptr, line.method.len)) {
         captureCounts.excluded++;
+        if (pairs != null) pairs.free();
         return FilterHeadersStatusValues.Continue;
       }
     }
-    const held = pairs != null ? <i64>pairs.byteLength : 0;
+    const held = pairs != null ? <i64>pairs.len : 0;
     if (!reserveCapture(held)) {
+      if (pairs != null) pairs.free();
       this.unfit = true;
       return FilterHeadersStatusValues.Continue;
     }
@@ -87,11 +90,11 @@ export class CaptureContext extends Context {
     if (!hasPort(dst)) x.destinationPort = portFromInt64(getPropertyBytes("destination\0port"));
     x.protocol = getPropertyBytes("request\0protocol");
     x.requestBody = new BodyCapture(this.config.bodyLimit);
-    if (k.skipsBodies) skipByContentType(x.requestBody!, new HeaderPairs(pairs), k);
+    if (k.skipsBodies) skipByContentType(x.requestBody!, HeaderPairs.of(pairs), k);
     this.x = x;
     this.responseComplete = false;
     if (this.config.debug) {
-      const line = readRequestLine(new HeaderPairs(x.requestHeaders));
+      const line = readRequestLine(HeaderPairs.of(x.requestHeaders));
       logInfo("Captured " + line.method.toString() + " " + line.path.toString() + " (" + line.headerCount.toString() + " headers)");
     }
     return FilterHeadersStatusValues.Continue;
@@ -119,15 +122,17 @@ export class CaptureContext extends Context {
       this.noteUnfitResponse(end_of_stream);
       return FilterHeadersStatusValues.Continue;
     }
-    const pairs = getHeaderPairsBytes(HeaderMapTypeValues.ResponseHeaders);
-    const view = new HeaderPairs(pairs);
+    const pairs = getHeaderPairsRaw(HeaderMapTypeValues.ResponseHeaders);
+    const view = HeaderPairs.of(pairs);
     const status = view.find(":status") ? parseStatus(view.valuePtr, view.valueLen) : 0;
     if (!statusCaptured(status, this.config.minStatus, this.config.maxStatus)) {
+      if (pairs != null) pairs.free();
       this.release(); // not captured: drop the request side now, ignore the rest of the stream
       return FilterHeadersStatusValues.Continue;
     }
-    const held = pairs != null ? <i64>pairs.byteLength : 0;
+    const held = pairs != null ? <i64>pairs.len : 0;
     if (!reserveCapture(held)) {
+      if (pairs != null) pairs.free();
       this.release();
       this.unfit = true;
       this.unfitStatus = status;
@@ -167,23 +172,38 @@ export class CaptureContext extends Context {
     const x = this.x;
     const complete = this.responseComplete;
     const unfit = this.unfit && complete && statusCaptured(this.unfitStatus, this.config.minStatus, this.config.maxStatus);
-    this.release();
     if (unfit) {
+      this.release();
       this.sink.dropUnfit();
       return;
     }
-    if (x == null || x.responseHeaders == null || !complete) return;
+    if (x == null || x.responseHeaders == null || !complete) {
+      this.release();
+      return;
+    }
     if (minSerializedSize(x) > <i64>this.config.queueMaxBytes) {
+      this.release();
       this.sink.dropUnfit(); // could never be queued: not built
       return;
     }
     const id = txnIds().next();
-    const bytes = serializeTransaction(x, id, sourceInfoFor(this.root_context.context_id), this.controls);
-    this.sink.enqueue(bytes);
+    const src = sourceInfoFor(this.root_context.context_id);
+    const p = prepareTransaction(x, this.controls);
+    const size = transactionSize(x, id, src, this.controls, p);
+    if (!this.sink.makeRoom(size)) {
+      p.free();
+      this.release();
+      this.sink.dropUnfit(); // no room (too large, or held by batches in flight): not built
+      return;
+    }
+    const bytes = buildTransaction(x, id, src, this.controls, p, size);
+    p.free();
     if (this.config.debug) {
-      const line = readRequestLine(new HeaderPairs(x.requestHeaders));
+      const line = readRequestLine(HeaderPairs.of(x.requestHeaders));
       logInfo("Built transaction " + id + " (" + line.method.toString() + " " + line.path.toString() + " - " + x.status.toString() + ")");
     }
+    this.release(); // the stream's blocks go back before the transaction is queued
+    this.sink.enqueue(bytes);
   }
 
   onDelete(): void {
@@ -202,6 +222,10 @@ export class CaptureContext extends Context {
     this.heldHeaderBytes = 0;
     const x = this.x;
     if (x != null) {
+      const qh = x.requestHeaders;
+      if (qh != null) qh.free();
+      const sh = x.responseHeaders;
+      if (sh != null) sh.free();
       const rq = x.requestBody;
       if (rq != null) rq.release();
       const rs = x.responseBody;
@@ -216,7 +240,7 @@ export class CaptureContext extends Context {
 function takeChunk(body: BodyCapture, bufferType: i32, chunkSize: u32): void {
   if (chunkSize == 0) return;
   const want = body.wanted(chunkSize);
-  body.add(chunkSize, want > 0 ? getBufferBytes(bufferType, 0, want) : null);
+  body.addRaw(chunkSize, want > 0 ? getBufferRaw(bufferType, 0, want) : null);
 }
 
 /** cequenceSkipBodyContentTypes: a side whose content type is listed is not read at all. */

@@ -8,6 +8,7 @@
 // writing "[REDACTED]" in its place. Valid JSON stays valid JSON. A value cut by the body limit is
 // replaced all the same (nothing of it is written). Bytes that are not JSON are copied as they are, and
 // a listed key is still recognised wherever a string is followed by ':'.
+import { RawBytes } from "../raw-bytes";
 import { ByteBuffer } from "./byte-buffer";
 
 const REDACTED_VALUE = String.UTF8.encode("\"[REDACTED]\"");
@@ -239,12 +240,12 @@ export class RedactedBody {
   constructor(public bytes: ArrayBuffer, public count: i32) {}
 }
 
-export function redactJson(chunks: ArrayBuffer[], keys: ArrayBuffer[], sizeHint: i32): RedactedBody {
+export function redactJson(chunks: RawBytes[], keys: ArrayBuffer[], sizeHint: i32): RedactedBody {
   const out = new ByteBuffer(sizeHint + 16);
   const r = new JsonRedactor(keys, out);
   for (let i = 0; i < chunks.length; i++) {
     const c = unchecked(chunks[i]);
-    r.write(changetype<usize>(c), c.byteLength);
+    r.write(c.ptr, c.len);
   }
   return new RedactedBody(out.toArrayBuffer(), r.redacted);
 }

@@ -39,8 +39,8 @@ export class JsonWriter {
   private hasMember: bool[] = [];
   private afterKey: bool = false;
 
-  constructor(initialCapacity: i32 = 1024) {
-    this.out = new ByteBuffer(initialCapacity);
+  constructor(initialCapacity: i32 = 1024, unmanaged: bool = false) {
+    this.out = new ByteBuffer(initialCapacity, unmanaged);
   }
 
   // ---- structure -------------------------------------------------------------------------------
@@ -188,6 +188,30 @@ export class JsonWriter {
   toString(): string {
     return this.out.toString();
   }
+}
+
+/** How many bytes escapedLossy writes for these bytes (the transaction's size is known before it is built). */
+export function escapedLossyLength(ptr: usize, len: i32): i64 {
+  let n: i64 = 0;
+  let i: i32 = 0;
+  while (i < len) {
+    const b = <u32>load<u8>(ptr + <usize>i);
+    if (b < 0x80) {
+      const c = load<u8>(ESCAPE_CLASS + b);
+      n += c == 0 ? 1 : c == 1 ? 2 : 6;
+      i++;
+      continue;
+    }
+    const k = utf8SequenceAt(ptr, <usize>i, <usize>len);
+    if (k > 0) {
+      n += <i64>k;
+      i += k;
+    } else {
+      n += 6;
+      i += -k;
+    }
+  }
+  return n;
 }
 
 function writeEscape(out: ByteBuffer, b: u32): void {

@@ -44,6 +44,7 @@ import { splitHostPort } from "./address";
 import { CaptureControls, isJsonContentType } from "./controls";
 import { redactJson } from "./json-redact";
 import { POLICY_VERSION } from "../version";
+import { RawBytes } from "../raw-bytes";
 
 export const FORMAT_VERSION = "1.0";
 /** source_info.type: the product type. */
@@ -55,13 +56,13 @@ export const SKIPPED_ENTRY = "cq-body-skipped:dHJ1ZQ==";
 /** base64("[REDACTED]"): the value of a redacted header on the wire. */
 export const REDACTED_BASE64 = "W1JFREFDVEVEXQ==";
 
-// Fragments joined once at start-up, not per transaction.
-const TRUNCATED_ONLY = "\"" + TRUNCATED_ENTRY + "\"";
-const TRUNCATED_AFTER = ",\"" + TRUNCATED_ENTRY + "\"";
-const SKIPPED_ONLY = "\"" + SKIPPED_ENTRY + "\"";
-const SKIPPED_AFTER = ",\"" + SKIPPED_ENTRY + "\"";
-const AFTER_TIMESTAMP = "\",\"version\":\"" + FORMAT_VERSION + "\",\"transaction-id\":";
-const SOURCE_INFO_OPEN = "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":";
+// Fragments joined once at start-up, not per transaction (transaction-size.ts counts them too).
+export const TRUNCATED_ONLY = "\"" + TRUNCATED_ENTRY + "\"";
+export const TRUNCATED_AFTER = ",\"" + TRUNCATED_ENTRY + "\"";
+export const SKIPPED_ONLY = "\"" + SKIPPED_ENTRY + "\"";
+export const SKIPPED_AFTER = ",\"" + SKIPPED_ENTRY + "\"";
+export const AFTER_TIMESTAMP = "\",\"version\":\"" + FORMAT_VERSION + "\",\"transaction-id\":";
+export const SOURCE_INFO_OPEN = "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":";
 
 export class SourceInfo {
   constructor(public poolId: string = "", public instanceId: string = "") {}
@@ -70,8 +71,8 @@ export class SourceInfo {
 /** Everything one stream contributed, as raw bytes: filled by the HTTP context, read by `serialize`. */
 export class CapturedExchange {
   /** Request headers in the pairs encoding (as read in on_request_headers). */
-  requestHeaders: ArrayBuffer | null = null;
-  responseHeaders: ArrayBuffer | null = null;
+  requestHeaders: RawBytes | null = null;
+  responseHeaders: RawBytes | null = null;
   requestBody: BodyCapture | null = null;
   responseBody: BodyCapture | null = null;
   /** Property bytes: source.address, destination.address ("ip:port"), request.protocol. */
@@ -122,14 +123,49 @@ export function readRequestLine(pairs: HeaderPairs): RequestLine {
 export function minSerializedSize(x: CapturedExchange): i64 {
   let n: i64 = 0;
   const rh = x.requestHeaders;
-  if (rh != null) n += <i64>rh.byteLength - 10 * <i64>new HeaderPairs(rh).count;
+  if (rh != null) n += <i64>rh.byteLength - 10 * <i64>HeaderPairs.of(rh).count;
   const sh = x.responseHeaders;
-  if (sh != null) n += <i64>sh.byteLength - 10 * <i64>new HeaderPairs(sh).count;
+  if (sh != null) n += <i64>sh.byteLength - 10 * <i64>HeaderPairs.of(sh).count;
   const rb = x.requestBody;
   if (rb != null) n += (<i64>rb.captured * 4) / 3;
   const sb = x.responseBody;
   if (sb != null) n += (<i64>sb.captured * 4) / 3;
   return n;
+}
+
+/**
+ * What serialising reads besides the exchange, worked out once: both sides' header views, the request
+ * line, and each JSON body with its listed keys redacted (null when not redacted). Sizing and writing
+ * share it; free() gives the redacted copies back.
+ */
+export class Prepared {
+  reqPairs: HeaderPairs = new HeaderPairs(null);
+  respPairs: HeaderPairs = new HeaderPairs(null);
+  line: RequestLine = new RequestLine();
+  reqRedacted: RawBytes | null = null;
+  respRedacted: RawBytes | null = null;
+
+  free(): void {
+    const a = this.reqRedacted;
+    if (a != null) a.free();
+    const b = this.respRedacted;
+    if (b != null) b.free();
+  }
+}
+
+export function prepareTransaction(x: CapturedExchange, k: CaptureControls | null): Prepared {
+  const p = new Prepared();
+  p.reqPairs = HeaderPairs.of(x.requestHeaders);
+  p.respPairs = HeaderPairs.of(x.responseHeaders);
+  p.line = readRequestLine(p.reqPairs);
+  p.reqRedacted = redactedBody(x.requestBody, p.reqPairs, k);
+  p.respRedacted = redactedBody(x.responseBody, p.respPairs, k);
+  return p;
+}
+
+function redactedBody(body: BodyCapture | null, pairs: HeaderPairs, k: CaptureControls | null): RawBytes | null {
+  if (body == null || body.captured == 0 || k == null || !k.redactsJson || !looksJson(pairs, body)) return null;
+  return RawBytes.copyOf(redactJson(body.chunks, k.jsonKeys, body.captured).bytes);
 }
 
 function estimateSize(x: CapturedExchange): i32 {
@@ -195,8 +231,8 @@ function looksJson(pairs: HeaderPairs, body: BodyCapture): bool {
   const chunks = body.chunks;
   for (let i = 0; i < chunks.length; i++) {
     const c = unchecked(chunks[i]);
-    const p = changetype<usize>(c);
-    for (let j = 0; j < c.byteLength; j++) {
+    const p = c.ptr;
+    for (let j = 0; j < c.len; j++) {
       const b = load<u8>(p + <usize>j);
       if (b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d) continue;
       return b == 0x7b || b == 0x5b;
@@ -206,25 +242,25 @@ function looksJson(pairs: HeaderPairs, body: BodyCapture): bool {
 }
 
 /** ,"body":{"length":N,"data":"<base64>"}: N is the number of bytes carried (after any JSON redaction). */
-function writeBody(w: JsonWriter, body: BodyCapture | null, b64: Base64Stream, pairs: HeaderPairs, k: CaptureControls | null): void {
+function writeBody(w: JsonWriter, body: BodyCapture | null, b64: Base64Stream, redacted: RawBytes | null): void {
   const out = w.out;
   raw(w, ",\"body\":{\"length\":");
   if (body == null || body.captured == 0) {
     raw(w, "0,\"data\":\"\"}");
     return;
   }
-  let chunks = body.chunks;
-  let length = body.captured;
-  if (k != null && k.redactsJson && looksJson(pairs, body)) {
-    const r = redactJson(chunks, k.jsonKeys, body.captured);
-    chunks = [r.bytes];
-    length = r.bytes.byteLength;
-  }
-  out.writeI64(length);
-  raw(w, ",\"data\":\"");
-  for (let i = 0; i < chunks.length; i++) {
-    const c = unchecked(chunks[i]);
-    b64.write(out, changetype<usize>(c), c.byteLength);
+  if (redacted != null) {
+    out.writeI64(redacted.len);
+    raw(w, ",\"data\":\"");
+    b64.write(out, redacted.ptr, redacted.len);
+  } else {
+    out.writeI64(body.captured);
+    raw(w, ",\"data\":\"");
+    const chunks = body.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = unchecked(chunks[i]);
+      b64.write(out, c.ptr, c.len);
+    }
   }
   b64.finish(out);
   raw(w, "\"}");
@@ -266,13 +302,30 @@ function writeEpochMillis(w: JsonWriter, ns: u64): void {
   out.writeByte(<u8>(0x30 + frac % 10));
 }
 
-/** Serialises one transaction to the UTF-8 bytes of one JSON object. */
+/** Serialises one transaction to the UTF-8 bytes of one JSON object (a managed copy: tests and tools). */
 export function serializeTransaction(x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null = null): ArrayBuffer {
+  const p = prepareTransaction(x, controls);
   const w = new JsonWriter(estimateSize(x));
+  writeTransaction(w, x, id, src, controls, p);
+  p.free();
+  return w.toArrayBuffer();
+}
+
+/**
+ * The same bytes in an unmanaged block the caller (the queue) owns, written into room reserved once for
+ * `size` bytes (transactionSize: exact, so the block never grows and is never copied).
+ */
+export function buildTransaction(x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null, p: Prepared, size: i64): RawBytes {
+  const w = new JsonWriter(<i32>size, true);
+  writeTransaction(w, x, id, src, controls, p);
+  return w.out.take();
+}
+
+function writeTransaction(w: JsonWriter, x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null, p: Prepared): void {
   const out = w.out;
   const b64 = new Base64Stream();
-  const reqPairs = new HeaderPairs(x.requestHeaders);
-  const line = readRequestLine(reqPairs);
+  const reqPairs = p.reqPairs;
+  const line = p.line;
 
   raw(w, "{\"timestamp\":\"");
   writeEpochMillis(w, x.requestStartNs);
@@ -316,15 +369,14 @@ export function serializeTransaction(x: CapturedExchange, id: string, src: Sourc
   }
   raw(w, "},\"headers\":");
   writeHeaders(w, reqPairs, x.requestBody, b64, controls);
-  writeBody(w, x.requestBody, b64, reqPairs, controls);
+  writeBody(w, x.requestBody, b64, p.reqRedacted);
 
   // response
   raw(w, "},\"response\":{\"status-code\":\"");
   out.writeI64(x.status);
   raw(w, "\",\"headers\":");
-  const respPairs = new HeaderPairs(x.responseHeaders);
-  writeHeaders(w, respPairs, x.responseBody, b64, controls);
-  writeBody(w, x.responseBody, b64, respPairs, controls);
+  writeHeaders(w, p.respPairs, x.responseBody, b64, controls);
+  writeBody(w, x.responseBody, b64, p.respRedacted);
 
   // txn-meta-data
   raw(w, SOURCE_INFO_OPEN);
@@ -332,5 +384,4 @@ export function serializeTransaction(x: CapturedExchange, id: string, src: Sourc
   raw(w, ",\"instance_id\":");
   w.string(src.instanceId);
   raw(w, "}}}");
-  return w.toArrayBuffer();
 }

@@ -4,6 +4,7 @@
 // A batch holds at most `maxTransactions`, and its JSON at most `maxBytes` bytes, except that a single
 // transaction larger than `maxBytes` travels alone (it is never split and never blocks the queue).
 import { TxQueue } from "./queue";
+import { RawBytes } from "../raw-bytes";
 
 const OPEN = "{\"data\":["; // then the transactions, comma-separated, then "]}"
 const OPEN_BYTES: i64 = 9;
@@ -20,9 +21,9 @@ export function planBatch(queue: TxQueue, maxTransactions: i32, maxBytes: i64): 
   const available = queue.count;
   if (available == 0) return 0;
   let n = 1;
-  let body = batchBodyBytes(1, <i64>queue.at(0).byteLength);
+  let body = batchBodyBytes(1, <i64>queue.at(0).len);
   while (n < available && n < maxTransactions) {
-    const next = body + 1 + <i64>queue.at(n).byteLength;
+    const next = body + 1 + <i64>queue.at(n).len;
     if (next > maxBytes) break;
     body = next;
     n++;
@@ -36,20 +37,20 @@ export function fullBatchReady(queue: TxQueue, maxTransactions: i32, maxBytes: i
   return n > 0 && (n >= maxTransactions || n < queue.count);
 }
 
-/** The batch document of the first `count` queued transactions (the queue is not changed). */
-export function assembleFromQueue(queue: TxQueue, count: i32): ArrayBuffer {
+/** The batch document of the first `count` queued transactions (the queue is not changed), in a block the caller owns. */
+export function assembleFromQueue(queue: TxQueue, count: i32): RawBytes {
   if (count > queue.count) count = queue.count;
-  const parts = new Array<ArrayBuffer>(count < 0 ? 0 : count);
+  const parts = new Array<RawBytes>(count < 0 ? 0 : count);
   for (let i = 0; i < parts.length; i++) parts[i] = queue.at(i);
   return assembleBatch(parts);
 }
 
 /** The batch document of the given transactions (for callers holding them outside a queue). */
-export function assembleBatch(parts: ArrayBuffer[]): ArrayBuffer {
+export function assembleBatch(parts: RawBytes[]): RawBytes {
   let txBytes: i64 = 0;
-  for (let i = 0; i < parts.length; i++) txBytes += <i64>parts[i].byteLength;
-  const out = new ArrayBuffer(<i32>batchBodyBytes(parts.length, txBytes));
-  const base = changetype<usize>(out);
+  for (let i = 0; i < parts.length; i++) txBytes += <i64>parts[i].len;
+  const out = RawBytes.alloc(<i32>batchBodyBytes(parts.length, txBytes));
+  const base = out.ptr;
   for (let i = 0; i < <i32>OPEN_BYTES; i++) store<u8>(base + <usize>i, <u8>OPEN.charCodeAt(i));
   let pos = <usize>OPEN_BYTES;
   for (let i = 0; i < parts.length; i++) {
@@ -57,8 +58,8 @@ export function assembleBatch(parts: ArrayBuffer[]): ArrayBuffer {
       store<u8>(base + pos, 0x2c);
       pos++;
     }
-    const len = <usize>parts[i].byteLength;
-    memory.copy(base + pos, changetype<usize>(parts[i]), len);
+    const len = <usize>parts[i].len;
+    memory.copy(base + pos, parts[i].ptr, len);
     pos += len;
   }
   store<u8>(base + pos, 0x5d); // ]

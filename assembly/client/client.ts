@@ -18,6 +18,7 @@ import { PendingCalls, CALL_TOKEN } from "./calls";
 import { RefusedCallLog } from "./call-log";
 import { TokenFlow } from "./token-flow";
 import { EdgeFlow } from "./edge-flow";
+import { RawBytes } from "../raw-bytes";
 import { countsLine, pushMetrics } from "./report";
 
 /** Tick period: fine enough for the flush interval (>= 100 ms) and retry timing, cheap per worker. */
@@ -72,13 +73,17 @@ export class CequenceClient {
     }
   }
 
+  makeRoom(size: i64): bool {
+    return this.edge.makeRoom(size, nowMillis());
+  }
+
   /** A captured transaction too large for memory was not built: counted as dropped (queue full by bytes). */
   dropUnfit(): void {
     this.edge.dropUnfit(nowMillis());
   }
 
   /** Takes one serialised transaction (UTF-8 JSON object). Called from stream contexts: queues only. */
-  enqueue(transaction: ArrayBuffer): void {
+  enqueue(transaction: RawBytes): void {
     this.edge.enqueue(transaction, nowMillis());
   }
 
@@ -112,6 +117,7 @@ export class CequenceClient {
       this.shutDown = true;
       this.droppedAtShutdown = queued + inFlight;
       this.pushMetrics();
+      o.discard(); // what cannot be sent any more gives its memory back (the VM may serve a new root)
     }
     if (queued + inFlight > 0) {
       logWarn("Shutting down: " + (queued + inFlight).toString() + " transaction(s) queued or in flight are not sent; " + line);
@@ -126,10 +132,9 @@ export class CequenceClient {
 
   onTick(): void {
     const now = nowMillis();
-    // A full collection each tick: the incremental collector alone lets garbage (assembled batches,
-    // dropped transactions) pile up to several times the queue bound during an outage, and the
-    // allocator doubles linear memory, which never shrinks. Measured by `npm run bench:memory`.
-    // It runs before pump() so that the batch assembled next finds the freed blocks.
+    // A full collection each tick, for the small managed objects (the large buffers are unmanaged
+    // blocks, freed by their owners: raw-bytes.ts). It runs before pump() so that the batch assembled
+    // next finds the freed room.
     __collect();
     this.edge.pump(now);
     this.edge.warnDrops(now);

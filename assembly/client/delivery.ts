@@ -10,6 +10,7 @@ import { TxQueue } from "./queue";
 import { Counters } from "./stats";
 import { planBatch, fullBatchReady, assembleFromQueue } from "./batch";
 import { backoffDelayMs } from "./backoff";
+import { RawBytes } from "../raw-bytes";
 
 /** Extra time past a call's own timeout before an unanswered call is treated as lost. */
 export const LOST_CALL_SLACK_MS: i64 = 5000;
@@ -45,7 +46,8 @@ export class Batch {
   tokenGeneration: u32 = 0;
   /** Delay chosen after the last failure (for the log line). */
   lastDelayMs: i64 = 0;
-  constructor(public id: u32, public body: ArrayBuffer, public count: i32, public txBytes: i64) {}
+  /** The batch document, in a block this batch owns until it is resolved. */
+  constructor(public id: u32, public body: RawBytes, public count: i32, public txBytes: i64) {}
 }
 
 export class DeliverySettings {
@@ -95,12 +97,20 @@ export class Outbox {
     return dropped;
   }
 
-  /** One serialised transaction from the capture side. Returns how many were dropped to make room. */
-  enqueue(tx: ArrayBuffer, nowMs: i64): i32 {
+  /** One serialised transaction from the capture side (the queue takes its block). Returns how many were dropped to make room. */
+  enqueue(tx: RawBytes, nowMs: i64): i32 {
     this.counters.captured++;
     const dropped = this.queue.push(tx, nowMs);
     this.counters.droppedQueueFull += <u64>dropped;
     return dropped;
+  }
+
+  /** TxQueue.makeRoom, with the drops counted. */
+  makeRoom(size: i64): bool {
+    const before = this.queue.dropped;
+    const ok = this.queue.makeRoom(size);
+    this.counters.droppedQueueFull += this.queue.dropped - before;
+    return ok;
   }
 
   /** Counts a transaction captured and at once dropped by the byte bound, never built (see TxQueue.dropUnfit). */
@@ -108,6 +118,12 @@ export class Outbox {
     this.counters.captured++;
     this.counters.droppedQueueFull++;
     this.queue.dropUnfit();
+  }
+
+  /** Frees every block held (the root is shutting down); the counts stay as they were, for its last line. */
+  discard(): void {
+    this.queue.discard();
+    for (let i = 0; i < this.batches.length; i++) this.batches[i].body.free();
   }
 
   inFlightTransactions(): u64 {
@@ -155,9 +171,6 @@ export class Outbox {
       nowMs - q.oldestTimeMs() >= this.settings.flushIntervalMs;
     if (!ready) return null;
     const n = planBatch(q, this.settings.batchMaxTransactions, maxBytes);
-    // Reclaim batches just delivered or given up before allocating the next one (up to a third of the
-    // queue bound): otherwise both live at once and the module's memory steps up for good.
-    __collect();
     const body = assembleFromQueue(q, n);
     const bytes = q.takeFront(n);
     const b = new Batch(this.nextId++, body, n, bytes);
@@ -257,7 +270,7 @@ export class Outbox {
       if (this.batches[i] === b) {
         this.batches.splice(i, 1);
         this.queue.releaseInFlight(b.txBytes);
-        b.body = new ArrayBuffer(0);
+        b.body.free();
         b.state = BatchState.Waiting;
         b.callId = 0;
         return;

@@ -13,6 +13,7 @@ import { PolicyMetrics, M, edgeResponseMetric } from "./metrics";
 import { PendingCall, PendingCalls } from "./calls";
 import { RefusedCallLog, describeStatus } from "./call-log";
 import { TokenFlow } from "./token-flow";
+import { RawBytes } from "../raw-bytes";
 
 function settingsFrom(c: Config): DeliverySettings {
   const s = new DeliverySettings();
@@ -52,8 +53,16 @@ export class EdgeFlow {
   }
 
   /** Takes one serialised transaction (UTF-8 JSON object). Called from stream contexts: queues only. */
-  enqueue(transaction: ArrayBuffer, now: i64): void {
+  enqueue(transaction: RawBytes, now: i64): void {
     if (this.outbox.enqueue(transaction, now) > 0) this.warnDrops(now);
+  }
+
+  /** Room for a transaction of `size` bytes about to be built (Outbox.makeRoom); warns about drops. */
+  makeRoom(size: i64, now: i64): bool {
+    const before = this.outbox.queue.dropped;
+    const ok = this.outbox.makeRoom(size);
+    if (this.outbox.queue.dropped > before) this.warnDrops(now);
+    return ok;
   }
 
   /** A captured transaction too large for memory was not built: counted as dropped (queue full by bytes). */
@@ -98,7 +107,7 @@ export class EdgeFlow {
     h.add(":method", "POST").add(":path", c.edgePath).add(":authority", c.edgeAuthority)
       .add("content-type", "application/json").add("user-agent", USER_AGENT).add("x-cequence-batch-id", this.workerId + "-" + b.id.toString());
     if (c.authEnabled) h.add("authorization", "Bearer " + token.token);
-    const r = httpCall(c.edgeCluster, h.serialize(), b.body, <u32>c.edgeTimeoutMs);
+    const r = httpCall(c.edgeCluster, h.serialize(), b.body.ptr, <usize>b.body.len, <u32>c.edgeTimeoutMs);
     if (r.result == WasmResultValues.Ok) {
       this.outbox.dispatched(b, now, r.callId, <i64>c.edgeTimeoutMs, token.generation);
       this.calls.registerEdge(r.callId, b, now);

@@ -25,13 +25,14 @@ export class CallResult {
 }
 
 /** Starts an HTTP call to `cluster` (serialised headers must hold :method, :path, :authority). */
-export function httpCall(cluster: string, headerPairs: ArrayBuffer, body: ArrayBuffer, timeoutMs: u32): CallResult {
+/** Dispatches a call with the `bodyLen` bytes at `bodyPtr` as its body (the host copies them before returning). */
+export function httpCall(cluster: string, headerPairs: ArrayBuffer, bodyPtr: usize, bodyLen: usize, timeoutMs: u32): CallResult {
   const c = String.UTF8.encode(cluster);
   store<u32>(scratchCallId, 0);
   const r = imports.proxy_http_call(
     changetype<usize>(c), <usize>c.byteLength,
     changetype<usize>(headerPairs), <usize>headerPairs.byteLength,
-    changetype<usize>(body), <usize>body.byteLength,
+    bodyPtr, bodyLen,
     changetype<usize>(NO_TRAILERS), <usize>NO_TRAILERS.byteLength,
     timeoutMs, scratchCallId);
   return new CallResult(<i32>r, load<u32>(scratchCallId));

@@ -5,11 +5,13 @@
 // resolved (in flight or waiting for a retry): those are in memory too. When a new transaction does not
 // fit, the oldest queued ones are dropped first; if it still does not fit (the bytes are held by batches
 // in flight, which cannot be dropped), the new one is dropped. Every drop is counted.
-
-const EMPTY = new ArrayBuffer(0);
+//
+// The queue owns its transactions' unmanaged blocks (raw-bytes.ts): a dropped one is freed at once, and
+// takeFront frees those that left in a batch (the batch holds its own copy).
+import { RawBytes } from "../raw-bytes";
 
 export class TxQueue {
-  private items: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  private items: Array<RawBytes> = new Array<RawBytes>();
   private times: Array<i64> = new Array<i64>();
   private head: i32 = 0;
 
@@ -38,11 +40,12 @@ export class TxQueue {
   }
 
   /** Adds one transaction enqueued at `nowMs`; returns how many transactions were dropped to respect the bounds. */
-  push(tx: ArrayBuffer, nowMs: i64): i32 {
-    const size = <i64>tx.byteLength;
+  push(tx: RawBytes, nowMs: i64): i32 {
+    const size = <i64>tx.len;
     let dropped = 0;
     if (size > this.maxBytes || this.maxCount < 1) {
       dropped = 1; // can never fit
+      tx.free();
       if (this.maxCount < 1) this.droppedOverCount++;
       else this.droppedOverBytes++;
     } else {
@@ -55,6 +58,7 @@ export class TxQueue {
       if (this.queuedBytes + this.inFlightBytes + size > this.maxBytes) {
         dropped++; // the room is held by batches in flight: the new transaction is the one that goes
         this.droppedOverBytes++;
+        tx.free();
       } else {
         this.items.push(tx);
         this.times.push(nowMs);
@@ -65,8 +69,26 @@ export class TxQueue {
     return dropped;
   }
 
+  /**
+   * Makes room for a transaction of `size` bytes before it is built, dropping the oldest (counted, as
+   * push would). True when it will fit; false when it never can or the room is held by batches in
+   * flight (the caller then counts it dropped with dropUnfit, unbuilt).
+   */
+  makeRoom(size: i64): bool {
+    if (size > this.maxBytes || this.maxCount < 1) return false;
+    let dropped = 0;
+    while (this.count > 0 && (this.count >= this.maxCount || this.queuedBytes + this.inFlightBytes + size > this.maxBytes)) {
+      if (this.count >= this.maxCount) this.droppedOverCount++;
+      else this.droppedOverBytes++;
+      this.dropFront();
+      dropped++;
+    }
+    this.noteDropped(dropped);
+    return this.queuedBytes + this.inFlightBytes + size <= this.maxBytes;
+  }
+
   /** The i-th queued transaction from the front (0 = oldest); i must be in [0, count). */
-  at(i: i32): ArrayBuffer {
+  at(i: i32): RawBytes {
     return this.items[this.head + i];
   }
 
@@ -75,7 +97,10 @@ export class TxQueue {
     return this.count > 0 ? this.times[this.head] : 0;
   }
 
-  /** Removes the n oldest transactions as one batch leaving for delivery; their bytes move to in flight. Returns those bytes. */
+  /**
+   * Removes (and frees) the n oldest transactions as one batch leaving for delivery, once the batch
+   * holds its copy; their bytes move to in flight. Returns those bytes.
+   */
   takeFront(n: i32): i64 {
     let bytes: i64 = 0;
     if (n > this.count) n = this.count;
@@ -138,11 +163,16 @@ export class TxQueue {
 
   private removeFront(): i64 {
     const tx = this.items[this.head];
-    this.items[this.head] = EMPTY; // release the buffer now, not at the next compaction
     this.head++;
-    const size = <i64>tx.byteLength;
+    const size = <i64>tx.len;
+    tx.free(); // now, not at the next compaction
     this.queuedBytes -= size;
     return size;
+  }
+
+  /** Frees every queued block (the root is shutting down); the counts stay as they were, for its last line. */
+  discard(): void {
+    for (let i = this.head; i < this.items.length; i++) unchecked(this.items[i]).free();
   }
 
   /** Keeps the dead prefix from growing: amortised O(1) per removal. */
@@ -150,7 +180,7 @@ export class TxQueue {
     const h = this.head;
     if (h == 0) return;
     if (h == this.items.length) {
-      this.items = new Array<ArrayBuffer>();
+      this.items = new Array<RawBytes>();
       this.times = new Array<i64>();
       this.head = 0;
     } else if (h >= 64 && h * 2 >= this.items.length) {

@@ -95,7 +95,7 @@ export class TokenFlow {
     h.add(":method", "POST").add(":path", c.authPath).add(":authority", c.authAuthority)
       .add("content-type", "application/x-www-form-urlencoded").add("accept", "application/json")
       .add("user-agent", USER_AGENT);
-    const r = httpCall(c.authCluster, h.serialize(), body, <u32>c.authTimeoutMs);
+    const r = httpCall(c.authCluster, h.serialize(), changetype<usize>(body), <usize>body.byteLength, <u32>c.authTimeoutMs);
     this.metrics.add(M.TokenRequests, 1);
     if (r.result == WasmResultValues.Ok) {
       this.token.startFetch(now, now + <i64>c.authTimeoutMs + LOST_CALL_SLACK_MS);

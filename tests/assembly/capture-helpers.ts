@@ -1,6 +1,10 @@
 // Shared helpers for the capture specs (not a spec itself).
 import { checkJson } from "../../assembly/config/json-check";
 import { isValidUtf8 } from "../../assembly/capture/utf8";
+import { RawBytes } from "../../assembly/raw-bytes";
+import { CapturedExchange, SourceInfo, serializeTransaction, buildTransaction, prepareTransaction } from "../../assembly/capture/transaction";
+import { transactionSize } from "../../assembly/capture/transaction-size";
+import { CaptureControls } from "../../assembly/capture/controls";
 
 export function bytesOf(arr: u8[]): ArrayBuffer {
   const out = new ArrayBuffer(arr.length);
@@ -52,4 +56,32 @@ export class Rng {
 
 export function slice(b: ArrayBuffer, start: i32, end: i32): ArrayBuffer {
   return b.slice(start, end);
+}
+
+/** Managed buffers as the unmanaged blocks the policy's pure modules take (copies; tests never free them). */
+export function raws(parts: ArrayBuffer[]): RawBytes[] {
+  const out = new Array<RawBytes>(parts.length);
+  for (let i = 0; i < parts.length; i++) out[i] = RawBytes.copyOf(parts[i]);
+  return out;
+}
+
+export function raw(b: ArrayBuffer): RawBytes {
+  return RawBytes.copyOf(b);
+}
+
+/**
+ * serializeTransaction, held against what the policy runs: transactionSize must be exact and
+ * buildTransaction (room reserved once, unmanaged) must write the same bytes.
+ */
+export function serialize(x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null = null): ArrayBuffer {
+  const bytes = serializeTransaction(x, id, src, controls);
+  const p = prepareTransaction(x, controls);
+  const size = transactionSize(x, id, src, controls, p);
+  expect(size).toBe(<i64>bytes.byteLength, "transactionSize is exact");
+  const built = buildTransaction(x, id, src, controls, p, size);
+  p.free();
+  expect(built.len).toBe(bytes.byteLength);
+  expect(memory.compare(built.ptr, changetype<usize>(bytes), <usize>bytes.byteLength)).toBe(0, "buildTransaction writes the same bytes");
+  built.free();
+  return bytes;
 }

@@ -8,7 +8,7 @@ import { HeaderPairs, encodePairs, encodePairsBytes } from "../../assembly/captu
 import { splitHostPort, portFromInt64, parsePort } from "../../assembly/capture/address";
 import { BodyCapture } from "../../assembly/capture/body";
 import { base64Encode } from "../../assembly/capture/base64";
-import { bytesOf, jsonProblem, ptrOf, utf8, slice, Rng } from "./capture-helpers";
+import { bytesOf, jsonProblem, ptrOf, utf8, slice, Rng, serialize, raw } from "./capture-helpers";
 
 const REQ_NAMES: string[] = [":authority", ":path", ":method", ":scheme", "accept", "x-multi", "x-multi", "content-type", "x-quote"];
 const REQ_VALUES: string[] = ["api.example.com", "/v1/items?id=7&q=a%20b", "POST", "https", "*/*", "one", "two", "application/json", "say \"hi\"\\ now"];
@@ -30,8 +30,8 @@ function body(limit: i32, data: ArrayBuffer, chunk: i32): BodyCapture {
 
 function exchange(reqBody: ArrayBuffer, respBody: ArrayBuffer, limit: i32): CapturedExchange {
   const x = new CapturedExchange();
-  x.requestHeaders = encodePairs(REQ_NAMES, REQ_VALUES);
-  x.responseHeaders = encodePairs(RESP_NAMES, RESP_VALUES);
+  x.requestHeaders = raw(encodePairs(REQ_NAMES, REQ_VALUES));
+  x.responseHeaders = raw(encodePairs(RESP_NAMES, RESP_VALUES));
   x.requestBody = body(limit, reqBody, 7);
   x.responseBody = body(limit, respBody, 5);
   x.sourceAddress = utf8("203.0.113.7:51234");
@@ -107,7 +107,7 @@ const TRUNCATED = "cq-body-truncated:dHJ1ZQ==";
 
 describe("transaction: top level and request fields", () => {
   it("has the Cequence top-level fields", () => {
-    const t = parse(serializeTransaction(exchange(utf8("{\"a\":1}"), utf8("{\"ok\":true}"), 32768), "0123456789abcdef0123456789abcdef", new SourceInfo("api-1", "gw-1")));
+    const t = parse(serialize(exchange(utf8("{\"a\":1}"), utf8("{\"ok\":true}"), 32768), "0123456789abcdef0123456789abcdef", new SourceInfo("api-1", "gw-1")));
     expect(t.keys.length).toBe(6);
     expect(str(t, "timestamp")).toBe("1732230000.123");
     expect(str(t, "version")).toBe(FORMAT_VERSION);
@@ -141,9 +141,9 @@ describe("transaction: top level and request fields", () => {
   it("writes the timestamp with three decimals, zeros kept", () => {
     const x = exchange(utf8(""), utf8(""), 10);
     x.requestStartNs = 1732230000005000000;
-    expect(str(parse(serializeTransaction(x, "id", new SourceInfo())), "timestamp")).toBe("1732230000.005");
+    expect(str(parse(serialize(x, "id", new SourceInfo())), "timestamp")).toBe("1732230000.005");
     x.requestStartNs = 1732230000999999999;
-    expect(str(parse(serializeTransaction(x, "id", new SourceInfo())), "timestamp")).toBe("1732230000.999");
+    expect(str(parse(serialize(x, "id", new SourceInfo())), "timestamp")).toBe("1732230000.999");
   });
 
   it("writes http-version without HTTP/ for every protocol Envoy reports", () => {
@@ -152,12 +152,12 @@ describe("transaction: top level and request fields", () => {
     for (let i = 0; i < protos.length; i++) {
       const x = exchange(utf8(""), utf8(""), 10);
       x.protocol = utf8(protos[i]);
-      expect(str(obj(parse(serializeTransaction(x, "id", new SourceInfo())), "request"), "http-version")).toBe(want[i]);
+      expect(str(obj(parse(serialize(x, "id", new SourceInfo())), "request"), "http-version")).toBe(want[i]);
     }
   });
 
   it("lists regular headers in order as name:base64 entries, one per value, pseudo-headers left out", () => {
-    const t = parse(serializeTransaction(exchange(utf8(""), utf8(""), 32768), "id", new SourceInfo()));
+    const t = parse(serialize(exchange(utf8(""), utf8(""), 32768), "id", new SourceInfo()));
     const r = obj(t, "request");
     const hs = headerList(r);
     expect(hs.length).toBe(5);
@@ -176,21 +176,21 @@ describe("transaction: top level and request fields", () => {
 
   it("writes an empty header value as name: with nothing after", () => {
     const x = exchange(utf8(""), utf8(""), 10);
-    x.requestHeaders = encodePairs([":method", ":path", "x-empty"], ["GET", "/", ""]);
-    const hs = headerList(obj(parse(serializeTransaction(x, "id", new SourceInfo())), "request"));
+    x.requestHeaders = raw(encodePairs([":method", ":path", "x-empty"], ["GET", "/", ""]));
+    const hs = headerList(obj(parse(serialize(x, "id", new SourceInfo())), "request"));
     expect(hs.length).toBe(1);
     expect(hs[0]).toBe("x-empty:");
   });
 
   it("falls back to the host header, and to the port properties", () => {
     const x = exchange(utf8(""), utf8(""), 100);
-    x.requestHeaders = encodePairs([":method", ":path", "host"], ["GET", "/", "h.example:8080"]);
+    x.requestHeaders = raw(encodePairs([":method", ":path", "host"], ["GET", "/", "h.example:8080"]));
     x.sourceAddress = utf8("10.0.0.1");
     x.sourcePort = 4444;
     x.destinationAddress = null;
     x.destinationPort = 80;
     x.protocol = null;
-    const t = parse(serializeTransaction(x, "id", new SourceInfo()));
+    const t = parse(serialize(x, "id", new SourceInfo()));
     const r = obj(t, "request");
     expect(str(r, "host")).toBe("h.example:8080");
     expect(r.has("http-version")).toBe(false);
@@ -206,7 +206,7 @@ describe("transaction: top level and request fields", () => {
 describe("transaction: bodies", () => {
   it("carries a text body as {length, data} with data the base64 of its bytes", () => {
     const reqText = "{\"name\":\"Zoë\",\"note\":\"line1\\nline2\",\"ctl\":\"\u0001\"}";
-    const t = parse(serializeTransaction(exchange(utf8(reqText), utf8("é"), 32768), "id", new SourceInfo()));
+    const t = parse(serialize(exchange(utf8(reqText), utf8("é"), 32768), "id", new SourceInfo()));
     const r = obj(t, "request");
     expectBody(r, utf8(reqText));
     expect(headerValues(r, "cq-body-truncated").length).toBe(0);
@@ -215,14 +215,14 @@ describe("transaction: bodies", () => {
 
   it("carries a binary body the same way", () => {
     const bin = bytesOf([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]);
-    const t = parse(serializeTransaction(exchange(utf8("x"), bin, 32768), "id", new SourceInfo()));
+    const t = parse(serialize(exchange(utf8("x"), bin, 32768), "id", new SourceInfo()));
     expectBody(obj(t, "response"), bin);
   });
 
   it("cuts at the limit, length counts the bytes carried, and cq-body-truncated:dHJ1ZQ== ends that side's headers only", () => {
     const big = new ArrayBuffer(100);
     for (let i = 0; i < 100; i++) store<u8>(changetype<usize>(big) + <usize>i, <u8>(0x41 + (i % 26)));
-    const t = parse(serializeTransaction(exchange(big, utf8("short"), 64), "id", new SourceInfo()));
+    const t = parse(serialize(exchange(big, utf8("short"), 64), "id", new SourceInfo()));
     const r = obj(t, "request");
     expectBody(r, slice(big, 0, 64));
     const hs = headerList(r);
@@ -233,27 +233,27 @@ describe("transaction: bodies", () => {
   });
 
   it("is not truncated at exactly the limit, and is at limit + 1", () => {
-    const at = parse(serializeTransaction(exchange(utf8("abcd"), utf8("abcde"), 4), "id", new SourceInfo()));
+    const at = parse(serialize(exchange(utf8("abcd"), utf8("abcde"), 4), "id", new SourceInfo()));
     expect(headerValues(obj(at, "request"), "cq-body-truncated").length).toBe(0);
     expect(headerValues(obj(at, "response"), "cq-body-truncated").length).toBe(1);
     expectBody(obj(at, "response"), utf8("abcd"));
   });
 
   it("keeps a prefix cut inside a character exact", () => {
-    const t = parse(serializeTransaction(exchange(utf8("€€"), utf8(""), 4), "id", new SourceInfo()));
+    const t = parse(serialize(exchange(utf8("€€"), utf8(""), 4), "id", new SourceInfo()));
     expectBody(obj(t, "request"), slice(utf8("€€"), 0, 4));
   });
 
   it("writes an absent or empty body as {length: 0, data: \"\"}", () => {
     const x = exchange(utf8(""), utf8(""), 10);
     x.requestBody = null;
-    const t = parse(serializeTransaction(x, "id", new SourceInfo()));
+    const t = parse(serialize(x, "id", new SourceInfo()));
     expectBody(obj(t, "request"), new ArrayBuffer(0));
     expectBody(obj(t, "response"), new ArrayBuffer(0));
   });
 
   it("marks a side whose limit is 0 as truncated when bytes passed", () => {
-    const t = parse(serializeTransaction(exchange(utf8("abc"), utf8(""), 0), "id", new SourceInfo()));
+    const t = parse(serialize(exchange(utf8("abc"), utf8(""), 0), "id", new SourceInfo()));
     const r = obj(t, "request");
     expectBody(r, new ArrayBuffer(0));
     expect(headerList(r)[headerList(r).length - 1]).toBe(TRUNCATED);
@@ -265,8 +265,8 @@ describe("transaction: hostile bytes", () => {
     const x = exchange(utf8(""), utf8(""), 10);
     const names = [utf8(":method"), utf8(":path"), utf8("x-raw"), bytesOf([0x78, 0xff]), utf8("x-q\"")];
     const values = [utf8("GET"), bytesOf([0x2f, 0xc0, 0x22]), bytesOf([0x61, 0xff, 0x00, 0x22]), utf8("v"), utf8("w")];
-    x.requestHeaders = encodePairsBytes(names, values);
-    const t = parse(serializeTransaction(x, "id", new SourceInfo()));
+    x.requestHeaders = raw(encodePairsBytes(names, values));
+    const t = parse(serialize(x, "id", new SourceInfo()));
     const r = obj(t, "request");
     expect(str(r, "uri-query-fragment")).toBe("/\uFFFD\"");
     const hs = headerList(r);
@@ -286,11 +286,11 @@ describe("transaction: hostile bytes", () => {
         vs.push(rng.bytes(rng.below(20)));
       }
       const x = exchange(rng.bytes(rng.below(80)), rng.bytes(rng.below(80)), rng.below(60));
-      x.requestHeaders = encodePairsBytes(ns, vs);
-      x.responseHeaders = encodePairsBytes(vs, ns);
+      x.requestHeaders = raw(encodePairsBytes(ns, vs));
+      x.responseHeaders = raw(encodePairsBytes(vs, ns));
       x.sourceAddress = rng.bytes(rng.below(12));
       x.protocol = rng.bytes(rng.below(5));
-      expect(jsonProblem(serializeTransaction(x, "id", new SourceInfo("p\"\u0001", "i\\")))).toBe("");
+      expect(jsonProblem(serialize(x, "id", new SourceInfo("p\"\u0001", "i\\")))).toBe("");
     }
   });
 });
@@ -326,9 +326,9 @@ describe("header pairs: reading the host encoding", () => {
   });
   it("serialises a transaction from malformed pairs without trapping", () => {
     const x = exchange(utf8(""), utf8(""), 10);
-    x.requestHeaders = bytesOf([5, 0, 0, 0, 3, 0, 0, 0]);
+    x.requestHeaders = raw(bytesOf([5, 0, 0, 0, 3, 0, 0, 0]));
     x.responseHeaders = null;
-    expect(jsonProblem(serializeTransaction(x, "id", new SourceInfo()))).toBe("");
+    expect(jsonProblem(serialize(x, "id", new SourceInfo()))).toBe("");
   });
 });
 

@@ -2,16 +2,21 @@ import { JSON } from "assemblyscript-json/assembly";
 import { checkJson } from "../../assembly/config/json-check";
 import { TxQueue } from "../../assembly/client/queue";
 import { planBatch, fullBatchReady, assembleFromQueue, assembleBatch, batchBodyBytes } from "../../assembly/client/batch";
+import { RawBytes } from "../../assembly/raw-bytes";
 
-function txJson(i: i32, pad: i32): ArrayBuffer {
+function txJson(i: i32, pad: i32): RawBytes {
   let p = "";
   for (let k = 0; k < pad; k++) p += "x";
-  return String.UTF8.encode('{"transaction-id":"t' + i.toString() + '","n":' + i.toString() + ',"pad":"' + p + '","esc":"\\"q\\" \\u00e9"}');
+  return rawOf('{"transaction-id":"t' + i.toString() + '","n":' + i.toString() + ',"pad":"' + p + '","esc":"\\"q\\" \\u00e9"}');
+}
+
+function rawOf(s: string): RawBytes {
+  return RawBytes.copyOf(String.UTF8.encode(s));
 }
 
 /** Checks a batch is {"data": [...]} holding `count` transactions numbered from `firstId`, and nothing else. */
-function checkBatch(body: ArrayBuffer, firstId: i32, count: i32): void {
-  const bytes = Uint8Array.wrap(body);
+function checkBatch(body: RawBytes, firstId: i32, count: i32): void {
+  const bytes = Uint8Array.wrap(body.toArrayBuffer());
   expect(checkJson(bytes)).toBe("");
   const doc = JSON.parse(bytes);
   expect(doc.isObj).toBe(true);
@@ -31,7 +36,7 @@ function checkBatch(body: ArrayBuffer, firstId: i32, count: i32): void {
 describe("client batch: assembly", () => {
   it("is valid JSON holding exactly the transactions, at every size from 0 to 60", () => {
     for (let n = 0; n <= 60; n++) {
-      const parts = new Array<ArrayBuffer>();
+      const parts = new Array<RawBytes>();
       for (let i = 0; i < n; i++) parts.push(txJson(i, (i * 13) % 50));
       const body = assembleBatch(parts);
       let sum: i64 = 0;
@@ -41,8 +46,8 @@ describe("client batch: assembly", () => {
     }
   });
   it("is Cequence's batch document byte for byte, and an empty batch is {\"data\":[]}", () => {
-    expect(String.UTF8.decode(assembleBatch([]))).toBe('{"data":[]}');
-    expect(String.UTF8.decode(assembleBatch([String.UTF8.encode('{"a":1}'), String.UTF8.encode('{"b":2}')]))).toBe('{"data":[{"a":1},{"b":2}]}');
+    expect(String.UTF8.decode(assembleBatch([]).toArrayBuffer())).toBe('{"data":[]}');
+    expect(String.UTF8.decode(assembleBatch([rawOf('{"a":1}'), rawOf('{"b":2}')]).toArrayBuffer())).toBe('{"data":[{"a":1},{"b":2}]}');
   });
   it("assembles from the front of the queue without changing it", () => {
     const q = new TxQueue(100, 1 << 20);

@@ -1,9 +1,10 @@
 import { Outbox, Batch, BatchState, DeliverySettings, Outcome, classifyEdgeStatus, EdgeStatusClass, LOST_CALL_SLACK_MS } from "../../assembly/client/delivery";
+import { RawBytes } from "../../assembly/raw-bytes";
 import { Rng } from "../../assembly/client/rng";
 
-function tx(id: i32, size: i32): ArrayBuffer {
-  const b = new ArrayBuffer(size < 4 ? 4 : size);
-  store<i32>(changetype<usize>(b), id);
+function tx(id: i32, size: i32): RawBytes {
+  const b = RawBytes.alloc(size < 4 ? 4 : size);
+  store<i32>(b.ptr, id);
   return b;
 }
 
@@ -100,9 +101,8 @@ class Sim {
   answer(c: Call): void {
     const status = this.statusAt(this.now);
     const b = c.batch;
-    // read the ids before complete() releases the body
-    const ids = new Array<i32>();
-    const body = b.body;
+    // copy the body before complete() frees it
+    const body = b.body.toArrayBuffer();
     const count = b.count;
     const outcome = this.outbox.complete(b, c.callId, status, this.now, true, this.rng.nextU32());
     if (outcome == Outcome.Sent) {

@@ -1,4 +1,5 @@
 import { PolicyMetrics, MetricSink, M, METRIC_NAMES, MetricKind, metricKind, edgeResponseMetric } from "../../assembly/client/metrics";
+import { RawBytes } from "../../assembly/raw-bytes";
 import { TxQueue } from "../../assembly/client/queue";
 
 /** A host that records every call; `refuseDefine` / `refuseUpdate` name metrics it refuses. */
@@ -132,8 +133,8 @@ describe("client metrics", () => {
   });
 });
 
-function tx(n: i32): ArrayBuffer {
-  return new ArrayBuffer(n);
+function tx(n: i32): RawBytes {
+  return RawBytes.alloc(n);
 }
 
 describe("queue drop reasons", () => {

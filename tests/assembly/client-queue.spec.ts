@@ -1,13 +1,14 @@
 import { TxQueue } from "../../assembly/client/queue";
+import { RawBytes } from "../../assembly/raw-bytes";
 
-function tx(id: i32, size: i32): ArrayBuffer {
+function tx(id: i32, size: i32): RawBytes {
   // A transaction of exactly `size` bytes whose first 4 bytes carry its id.
-  const b = new ArrayBuffer(size < 4 ? 4 : size);
-  store<i32>(changetype<usize>(b), id);
+  const b = RawBytes.alloc(size < 4 ? 4 : size);
+  store<i32>(b.ptr, id);
   return b;
 }
-function idOf(b: ArrayBuffer): i32 {
-  return load<i32>(changetype<usize>(b));
+function idOf(b: RawBytes): i32 {
+  return load<i32>(b.ptr);
 }
 
 describe("client queue: bound by count", () => {
@@ -128,5 +129,27 @@ describe("client queue: reconfiguration and warnings", () => {
     expect(q.count).toBe(next - expected);
     expect(q.queuedBytes).toBe(<i64>(next - expected) * 8);
     expect(q.inFlightBytes).toBe(0);
+  });
+});
+
+describe("client queue: room made before a transaction is built", () => {
+  it("drops the oldest exactly as push would, and refuses what can never fit or is held in flight", () => {
+    const q = new TxQueue(3, 100);
+    for (let i = 0; i < 3; i++) q.push(tx(i, 30), 0);
+    expect(q.makeRoom(30)).toBe(true); // the count bound: the oldest goes
+    expect(q.dropped).toBe(1);
+    expect(q.droppedOverCount).toBe(1);
+    expect(q.push(tx(3, 30), 0)).toBe(0); // the room is there: push drops nothing more
+    expect(idOf(q.at(0))).toBe(1);
+    expect(q.makeRoom(70)).toBe(true); // two more go: one for the count bound, one for the byte bound
+    expect(q.droppedOverCount).toBe(2);
+    expect(q.droppedOverBytes).toBe(1);
+    expect(q.count).toBe(1);
+    expect(q.makeRoom(101)).toBe(false); // never fits, nothing dropped for it
+    expect(q.dropped).toBe(3);
+    q.releaseInFlight(0);
+    q.takeFront(1); // 30 bytes in flight
+    expect(q.makeRoom(71)).toBe(false); // held by the batch in flight
+    expect(q.makeRoom(70)).toBe(true);
   });
 });

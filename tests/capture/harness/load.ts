@@ -81,6 +81,7 @@ export async function loadHarness(): Promise<Harness> {
     controls: (config) => ex.setControls(put(config && Buffer.from(JSON.stringify(config)))) === 0,
     serialize: (id) => {
       const p = ex.serialize(put(Buffer.from(id))) >>> 0;
+      if (p === 0) throw new Error('transactionSize was not the size buildTransaction wrote');
       const len = new DataView(memory.buffer).getUint32(p - 4, true);
       const out = Buffer.from(new Uint8Array(memory.buffer, p, len));
       ex.release(p);

@@ -1,7 +1,9 @@
 // Test-only entry: exposes the pure transaction serialiser (and the body capture it reads) to Node, so
 // tests/capture/transaction-format.test.ts can drive it with random inputs and validate the output
 // against schema/transaction.schema.json. Not part of the policy module.
-import { CapturedExchange, SourceInfo, serializeTransaction } from "../../../assembly/capture/transaction";
+import { CapturedExchange, SourceInfo, buildTransaction, prepareTransaction } from "../../../assembly/capture/transaction";
+import { transactionSize } from "../../../assembly/capture/transaction-size";
+import { RawBytes } from "../../../assembly/raw-bytes";
 import { BodyCapture } from "../../../assembly/capture/body";
 import { CaptureControls } from "../../../assembly/capture/controls";
 import { parseConfig } from "../../../assembly/config/config";
@@ -47,8 +49,13 @@ export function reset(limit: i32): void {
   src = new SourceInfo();
 }
 
-export function setRequestHeaders(p: usize): void { x.requestHeaders = take(p); }
-export function setResponseHeaders(p: usize): void { x.responseHeaders = take(p); }
+export function setRequestHeaders(p: usize): void { x.requestHeaders = takeRaw(p); }
+export function setResponseHeaders(p: usize): void { x.responseHeaders = takeRaw(p); }
+
+function takeRaw(p: usize): RawBytes | null {
+  const b = take(p);
+  return b == null ? null : RawBytes.copyOf(b);
+}
 export function setSourceAddress(p: usize): void { x.sourceAddress = take(p); }
 export function setDestinationAddress(p: usize): void { x.destinationAddress = take(p); }
 export function setProtocol(p: usize): void { x.protocol = take(p); }
@@ -79,9 +86,19 @@ function chunk(body: BodyCapture | null, p: usize): u32 {
 export function requestChunk(p: usize): u32 { return chunk(x.requestBody, p); }
 export function responseChunk(p: usize): u32 { return chunk(x.responseBody, p); }
 
-/** Serialises; returns a pinned ArrayBuffer (its length is at ptr - 4). */
+/**
+ * Serialises as the policy does (exact size first, then built once into a block of that size); returns
+ * a pinned ArrayBuffer (its length is at ptr - 4), or 0 when the size was not exact.
+ */
 export function serialize(id: usize): usize {
   const idBuf = take(id);
-  const out = serializeTransaction(x, idBuf == null ? "" : String.UTF8.decode(idBuf), src, controls);
-  return __pin(changetype<usize>(out));
+  const ids = idBuf == null ? "" : String.UTF8.decode(idBuf);
+  const p = prepareTransaction(x, controls);
+  const size = transactionSize(x, ids, src, controls, p);
+  const built = buildTransaction(x, ids, src, controls, p, size);
+  p.free();
+  const exact = <i64>built.len == size;
+  const out = built.toArrayBuffer();
+  built.free();
+  return exact ? __pin(changetype<usize>(out)) : 0;
 }

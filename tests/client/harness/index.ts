@@ -4,8 +4,10 @@
 // Request headers: x-test-txn (test id, [A-Za-z0-9_-]), x-test-pad (bytes of padding). Each transaction
 // is in Cequence's wire format (the mock Edge accepts nothing else): the test id travels as the path
 // /api/<id>, the padding as the response body.
-export * from "@solo-io/proxy-runtime/assembly/proxy";
+export * from "@solo-io/proxy-runtime/assembly/exports";
+export { malloc, free } from "../../../assembly/host"; // the policy's malloc: its raw reads need it
 import { RootContext, Context, registerRootContext, FilterHeadersStatusValues } from "@solo-io/proxy-runtime/assembly";
+import { RawBytes } from "../../../assembly/raw-bytes";
 import { PolicyRoot } from "../../../assembly/root";
 import { getHeaderValue } from "../../../assembly/host";
 import { base64Encode } from "../../../assembly/capture/base64";
@@ -40,12 +42,12 @@ class TxnContext extends Context {
     if (client == null) return;
     const pad = new Uint8Array(this.pad);
     pad.fill(0x78);
-    client.enqueue(String.UTF8.encode(
+    client.enqueue(RawBytes.copyOf(String.UTF8.encode(
       '{"timestamp":"0.000","version":"1.0","transaction-id":"' + txnIds().next() + '",' +
       '"request":{"http-method":"POST","uri-query-fragment":"/api/' + this.id + '","connection":{"connection-ip":"","server-ip":""},' +
       '"headers":[],"body":{"length":0,"data":""}},' +
       '"response":{"status-code":"200","headers":[],"body":{"length":' + this.pad.toString() + ',"data":"' + base64Encode(pad) + '"}},' +
-      '"txn-meta-data":{"source_info":{"version":"test","type":"mulesoft-flex-gateway","pool_id":"","instance_id":""}}}'));
+      '"txn-meta-data":{"source_info":{"version":"test","type":"mulesoft-flex-gateway","pool_id":"","instance_id":""}}}')));
   }
 }
 

@@ -3,6 +3,8 @@
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
 import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
 import { RawBytes } from "./raw-bytes";
+import { Arena } from "./arena";
+import { captureArena } from "./capture/budget";
 
 // Scratch cells the host writes results into (pointer + size, or a 64-bit number).
 const scratchPtr = memory.data(8);
@@ -23,12 +25,17 @@ function takeHostBuffer(): ArrayBuffer | null {
 
 // The module's malloc export (proxy_on_memory_allocate), which the host calls to return data. Normally a
 // pinned managed ArrayBuffer (takeHostBuffer unpins it); for the large reads below (header maps, body
-// chunks) an unmanaged block the caller owns and frees (raw-bytes.ts).
+// chunks) a block of the capture arena that the caller owns and frees (raw-bytes.ts). When the arena has
+// no room, malloc answers 0 and the host fails the read (the stream is then not captured, and counted).
 let rawNext = false;
+let rawArena: Arena | null = null;
 
 export function malloc(size: i32): usize {
   if (rawNext) {
     rawNext = false;
+    const a = captureArena();
+    rawArena = a;
+    if (a != null) return a.alloc(size > 0 ? size : 0);
     return heap.alloc(size > 0 ? <usize>size : 0);
   }
   return __pin(changetype<usize>(new ArrayBuffer(size)));
@@ -47,7 +54,7 @@ function takeRawBuffer(): RawBytes | null {
   store<usize>(scratchPtr, 0);
   store<usize>(scratchSize, 0);
   if (ptr == 0) return size == 0 ? new RawBytes() : null;
-  return RawBytes.adopt(ptr, <i32>size);
+  return RawBytes.adopt(ptr, <i32>size, rawArena);
 }
 
 function prepare(): void {

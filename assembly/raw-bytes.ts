@@ -1,29 +1,48 @@
 // Unmanaged byte blocks for the large buffers: header maps and bodies a stream holds, transactions in
 // the queue, batches out for delivery. Each has exactly one owner, which frees it the moment it lets
-// go, so the allocator reuses the room at once; left to the garbage collector, these buffers stayed
-// allocated for a cycle or more, interleaved with each other, and linear memory grew to ~3x what was
-// live (README "Memory"). Pure (no host calls).
+// go, so the room is reused at once (left to the garbage collector, these buffers stayed allocated
+// for a cycle or more). A block comes from an arena (arena.ts: a fixed region per kind, so memory
+// cannot grow with traffic) or, outside one (tests, tools, before the first configuration), from the
+// heap. Pure (no host calls).
+import { Arena } from "./arena";
 
 export class RawBytes {
-  /** 0 when empty or freed. */
+  /** Where the bytes start (0 when empty or freed). */
   ptr: usize = 0;
   len: i32 = 0;
+  /** What free() gives back (0: nothing); ptr may lie inside it (a transaction record's framing). */
+  block: usize = 0;
+  /** The arena `block` came from; null: the heap. */
+  arena: Arena | null = null;
 
-  /** A block of `n` bytes (contents undefined). */
+  /** A heap block of `n` bytes (contents undefined). */
   static alloc(n: i32): RawBytes {
     const r = new RawBytes();
     if (n > 0) {
-      r.ptr = heap.alloc(<usize>n);
+      r.ptr = r.block = heap.alloc(<usize>n);
       r.len = n;
     }
     return r;
   }
 
-  /** Takes ownership of a block from heap.alloc (the host's malloc in raw mode). */
-  static adopt(ptr: usize, len: i32): RawBytes {
+  /** `n` bytes from `arena` (the heap when null), or null when the arena has no room. */
+  static from(arena: Arena | null, n: i32): RawBytes | null {
+    if (arena == null) return RawBytes.alloc(n);
+    const p = arena.alloc(n);
+    if (p == 0) return null;
     const r = new RawBytes();
-    r.ptr = ptr;
+    r.ptr = r.block = p;
+    r.len = n;
+    r.arena = arena;
+    return r;
+  }
+
+  /** Takes ownership of a block of `len` bytes at `ptr` from `arena` (the heap when null). */
+  static adopt(ptr: usize, len: i32, arena: Arena | null): RawBytes {
+    const r = new RawBytes();
+    r.ptr = r.block = ptr;
     r.len = ptr != 0 ? len : 0;
+    r.arena = arena;
     return r;
   }
 
@@ -37,25 +56,37 @@ export class RawBytes {
     return this.len;
   }
 
-  /** Keeps the first `n` bytes (n <= len); the allocator takes the rest back in place. */
+  /** Keeps the first `n` bytes (n <= len); the rest goes back in place. For a block whose bytes start at its start. */
   shrink(n: i32): void {
     if (n >= this.len) return;
     if (n <= 0) {
       this.free();
       return;
     }
-    this.ptr = heap.realloc(this.ptr, <usize>n);
+    const a = this.arena;
+    this.ptr = this.block = a != null ? a.realloc(this.block, n) : heap.realloc(this.block, <usize>n);
     this.len = n;
   }
 
-  /** Appends `n` bytes from `src`, growing the block (in place when the allocator can). */
-  append(src: usize, n: i32): void {
-    if (n <= 0) return;
+  /**
+   * Appends `n` bytes from `src`, growing the block (in place when its allocator can). False, and
+   * nothing changed, when the arena has no room. For a block whose bytes start at its start.
+   */
+  append(src: usize, n: i32): bool {
+    if (n <= 0) return true;
     const at = this.len;
-    const size = <usize>(at + n);
-    this.ptr = this.ptr == 0 ? heap.alloc(size) : heap.realloc(this.ptr, size);
-    memory.copy(this.ptr + <usize>at, src, <usize>n);
+    const a = this.arena;
+    let p: usize;
+    if (a != null) {
+      p = a.realloc(this.block, at + n);
+      if (p == 0) return false;
+    } else {
+      p = this.block == 0 ? heap.alloc(<usize>(at + n)) : heap.realloc(this.block, <usize>(at + n));
+    }
+    memory.copy(p + <usize>at, src, <usize>n);
+    this.ptr = this.block = p;
     this.len = at + n;
+    return true;
   }
 
   /** A managed copy (tests, tools and the rare slow paths). */
@@ -67,8 +98,14 @@ export class RawBytes {
 
   /** Gives the block back; idempotent. */
   free(): void {
-    if (this.ptr != 0) heap.free(this.ptr);
+    const b = this.block;
+    if (b != 0) {
+      const a = this.arena;
+      if (a != null) a.free(b);
+      else heap.free(b);
+    }
     this.ptr = 0;
+    this.block = 0;
     this.len = 0;
   }
 }

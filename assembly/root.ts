@@ -84,9 +84,9 @@ export class PolicyRoot extends RootContext implements TransactionSink {
     else transaction.free();
   }
 
-  makeRoom(size: i64): bool {
+  reserve(size: i64): RawBytes | null {
     const client = this.client;
-    return client != null && client.makeRoom(size);
+    return client != null ? client.reserve(size) : null;
   }
 
   dropUnfit(): void {

@@ -83,8 +83,7 @@ export class BodyCapture {
     if (n > 0) {
       const chunks = this.chunks;
       const last = chunks.length > 0 ? unchecked(chunks[chunks.length - 1]) : null;
-      if (last != null && n < SMALL_CHUNK && last.len < SMALL_CHUNK) {
-        last.append(bytes.ptr, n);
+      if (last != null && n < SMALL_CHUNK && last.len < SMALL_CHUNK && last.append(bytes.ptr, n)) {
         bytes.free();
       } else {
         bytes.shrink(n);

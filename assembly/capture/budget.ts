@@ -6,13 +6,35 @@
 // memory streams hold stays under the budget whatever the traffic. The root sets it from the
 // configuration (the queue's byte bound); released bytes return to it when a stream ends. Pure.
 
+//
+// The bytes themselves live in one arena of the budget's size (arena.ts), taken when the budget is
+// set: the host writes header maps and body chunks straight into it (host.ts), so what streams hold can
+// never make the module's memory grow, however the blocks come and go.
+import { Arena } from "../arena";
+
 let budgetTotal: i64 = 4194304;
 let budgetLeft: i64 = 4194304;
+let arena: Arena | null = null;
 
-/** Sets the budget; bytes held by streams in progress stay counted against the new one. */
+/** The arena's size for a budget: the budget, plus room for block headers and the rounding of sizes. */
+export function captureArenaBytes(budget: i64): i32 {
+  return <i32>(budget + budget / 64 + 65536);
+}
+
+/** Sets the budget (and its arena); bytes held by streams in progress stay counted against the new one. */
 export function setCaptureBudget(bytes: i64): void {
   budgetLeft += bytes - budgetTotal;
   budgetTotal = bytes;
+  const size = captureArenaBytes(bytes);
+  const old = arena;
+  if (old != null && old.bytes == size) return;
+  if (old != null) old.retire(); // given back once the streams holding its blocks let go
+  arena = new Arena(size);
+}
+
+/** Where streams' header maps and body chunks go (null before the first configuration: the heap). */
+export function captureArena(): Arena | null {
+  return arena;
 }
 
 export function captureBudgetLeft(): i64 {

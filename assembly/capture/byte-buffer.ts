@@ -9,17 +9,25 @@ export class ByteBuffer {
   private base: usize = 0;
   private cap: i32 = 0;
   private len: i32 = 0;
+  /** Writing into memory someone else owns (over()); the first growth moves it to a heap block this buffer owns. */
+  private external: bool = false;
 
-  constructor(initialCapacity: i32 = 256, unmanaged: bool = false) {
-    const cap = initialCapacity < 16 ? 16 : initialCapacity;
-    if (unmanaged) {
-      this.base = heap.alloc(<usize>cap);
+  constructor(initialCapacity: i32 = 256, unmanaged: bool = false, over: usize = 0) {
+    if (over != 0) {
+      this.base = over;
+      this.cap = initialCapacity;
+      this.external = true;
     } else {
-      const b = new ArrayBuffer(cap);
-      this.buf = b;
-      this.base = changetype<usize>(b);
+      const cap = initialCapacity < 16 ? 16 : initialCapacity;
+      if (unmanaged) {
+        this.base = heap.alloc(<usize>cap);
+      } else {
+        const b = new ArrayBuffer(cap);
+        this.buf = b;
+        this.base = changetype<usize>(b);
+      }
+      this.cap = cap;
     }
-    this.cap = cap;
   }
 
   /**
@@ -28,6 +36,16 @@ export class ByteBuffer {
    */
   static unmanaged(initialCapacity: i32): ByteBuffer {
     return new ByteBuffer(initialCapacity, true);
+  }
+
+  /** A buffer writing into the `cap` bytes at `ptr` (a transaction's record in the queue's arena). */
+  static over(ptr: usize, cap: i32): ByteBuffer {
+    return new ByteBuffer(cap, true, ptr);
+  }
+
+  /** Still writing into the memory over() was given (it never had to grow). */
+  get inPlace(): bool {
+    return this.external;
   }
 
   get length(): i32 {
@@ -49,7 +67,12 @@ export class ByteBuffer {
   private grow(need: i32): void {
     let cap = this.cap << 1;
     if (cap < need) cap = need;
-    if (this.buf == null) {
+    if (this.external) {
+      const next = heap.alloc(<usize>cap);
+      memory.copy(next, this.base, <usize>this.len);
+      this.base = next;
+      this.external = false;
+    } else if (this.buf == null) {
       // In place when the allocator can.
       this.base = this.base == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.base, <usize>cap);
     } else {
@@ -63,7 +86,8 @@ export class ByteBuffer {
 
   /** The bytes written, handed over as a block of exactly `length` bytes (unmanaged mode); the buffer is left empty. */
   take(): RawBytes {
-    const out = this.buf == null ? RawBytes.adopt(this.base, this.cap) : RawBytes.copyOf(this.toArrayBuffer());
+    if (this.external) return RawBytes.copyOf(this.toArrayBuffer()); // not ours to hand over
+    const out = this.buf == null ? RawBytes.adopt(this.base, this.cap, null) : RawBytes.copyOf(this.toArrayBuffer());
     out.shrink(this.len);
     if (this.buf == null) this.base = 0;
     this.cap = 0;
@@ -73,7 +97,7 @@ export class ByteBuffer {
 
   /** Gives an unmanaged buffer's block back (nothing to do for a managed one); idempotent. */
   free(): void {
-    if (this.buf == null && this.base != 0) heap.free(this.base);
+    if (this.buf == null && this.base != 0 && !this.external) heap.free(this.base);
     if (this.buf == null) {
       this.base = 0;
       this.cap = 0;

@@ -28,7 +28,7 @@ import { BodyCapture } from "./body";
 import { HeaderPairs } from "./header-pairs";
 import { portFromInt64, splitHostPort } from "./address";
 import { parseStatus, statusCaptured } from "./status";
-import { CapturedExchange, buildTransaction, minSerializedSize, prepareTransaction, readRequestLine } from "./transaction";
+import { CapturedExchange, writeTransactionInto, minSerializedSize, prepareTransaction, readRequestLine } from "./transaction";
 import { transactionSize } from "./transaction-size";
 import { txnIds } from "./entropy";
 import { sourceInfoFor } from "./source-info";
@@ -190,20 +190,21 @@ export class CaptureContext extends Context {
     const src = sourceInfoFor(this.root_context.context_id);
     const p = prepareTransaction(x, this.controls);
     const size = transactionSize(x, id, src, this.controls, p);
-    if (!this.sink.makeRoom(size)) {
-      p.free();
+    const bytes = size <= <i64>this.config.queueMaxBytes ? this.sink.reserve(size) : null;
+    const written = bytes != null && writeTransactionInto(bytes, x, id, src, this.controls, p);
+    p.free();
+    if (!written) {
+      if (bytes != null) bytes.free(); // never: transactionSize is exact (tests hold it so)
       this.release();
       this.sink.dropUnfit(); // no room (too large, or held by batches in flight): not built
       return;
     }
-    const bytes = buildTransaction(x, id, src, this.controls, p, size);
-    p.free();
     if (this.config.debug) {
       const line = readRequestLine(HeaderPairs.of(x.requestHeaders));
       logInfo("Built transaction " + id + " (" + line.method.toString() + " " + line.path.toString() + " - " + x.status.toString() + ")");
     }
     this.release(); // the stream's blocks go back before the transaction is queued
-    this.sink.enqueue(bytes);
+    this.sink.enqueue(bytes!);
   }
 
   onDelete(): void {

@@ -5,8 +5,8 @@ import { RawBytes } from "../raw-bytes";
 export interface TransactionSink {
   /** A serialised transaction, ready for the queue; the sink takes its block (frees it if it keeps none). */
   enqueue(transaction: RawBytes): void;
-  /** Room for a transaction of `size` bytes about to be built (the oldest dropped for it); false: do not build it, dropUnfit(). */
-  makeRoom(size: i64): bool;
+  /** Where a transaction of `size` bytes is to be written (room made first: the oldest dropped for it); null: do not build it, dropUnfit(). */
+  reserve(size: i64): RawBytes | null;
   /** A transaction that was captured but could never fit in memory: count it as dropped (not built). */
   dropUnfit(): void;
 }

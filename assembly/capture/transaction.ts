@@ -312,13 +312,16 @@ export function serializeTransaction(x: CapturedExchange, id: string, src: Sourc
 }
 
 /**
- * The same bytes in an unmanaged block the caller (the queue) owns, written into room reserved once for
- * `size` bytes (transactionSize: exact, so the block never grows and is never copied).
+ * The same bytes written straight into `into` (a record the queue reserved: exactly transactionSize
+ * bytes, so nothing grows and nothing is copied). False when they were not exactly `into.len` bytes
+ * (transactionSize and this writer disagree: tests hold them equal); `into` is then not a transaction.
  */
-export function buildTransaction(x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null, p: Prepared, size: i64): RawBytes {
-  const w = new JsonWriter(<i32>size, true);
+export function writeTransactionInto(into: RawBytes, x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null, p: Prepared): bool {
+  const w = new JsonWriter(into.len, false, into.ptr);
   writeTransaction(w, x, id, src, controls, p);
-  return w.out.take();
+  const exact = w.out.inPlace && w.out.length == into.len;
+  w.out.free();
+  return exact;
 }
 
 function writeTransaction(w: JsonWriter, x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null, p: Prepared): void {

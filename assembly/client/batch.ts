@@ -5,6 +5,33 @@
 // transaction larger than `maxBytes` travels alone (it is never split and never blocks the queue).
 import { TxQueue } from "./queue";
 import { RawBytes } from "../raw-bytes";
+import { Arena } from "../arena";
+
+// Each queued transaction is kept in a record with room for this framing around it, written when the
+// record is made: a batch of one is then posted from the record itself, with no copy and no new block.
+const FRAME_HEAD: i32 = 9; // {"data":[
+const FRAME_TAIL: i32 = 2; // ]}
+
+/** A record for a transaction of `size` bytes, framed: its bytes go at `ptr` (null when the arena has no room). */
+export function newRecord(arena: Arena | null, size: i32): RawBytes | null {
+  const r = RawBytes.from(arena, size + FRAME_HEAD + FRAME_TAIL);
+  if (r == null) return null;
+  const b = r.block;
+  for (let i = 0; i < FRAME_HEAD; i++) store<u8>(b + <usize>i, <u8>OPEN.charCodeAt(i));
+  store<u8>(b + <usize>(FRAME_HEAD + size), 0x5d); // ]
+  store<u8>(b + <usize>(FRAME_HEAD + size + 1), 0x7d); // }
+  r.ptr = b + <usize>FRAME_HEAD;
+  r.len = size;
+  return r;
+}
+
+/** The record, now holding a transaction, becomes the batch document of that one transaction. False for a transaction not kept in a record. */
+export function frameAlone(r: RawBytes): bool {
+  if (r.block == 0 || r.ptr != r.block + <usize>FRAME_HEAD) return false;
+  r.ptr = r.block;
+  r.len += FRAME_HEAD + FRAME_TAIL;
+  return true;
+}
 
 const OPEN = "{\"data\":["; // then the transactions, comma-separated, then "]}"
 const OPEN_BYTES: i64 = 9;
@@ -37,19 +64,30 @@ export function fullBatchReady(queue: TxQueue, maxTransactions: i32, maxBytes: i
   return n > 0 && (n >= maxTransactions || n < queue.count);
 }
 
-/** The batch document of the first `count` queued transactions (the queue is not changed), in a block the caller owns. */
-export function assembleFromQueue(queue: TxQueue, count: i32): RawBytes {
+/** The batch document of the first `count` queued transactions (the queue is not changed), in a block of `arena` the caller owns; null when the arena has no room. */
+export function assembleFromQueue(queue: TxQueue, count: i32, arena: Arena | null): RawBytes | null {
   if (count > queue.count) count = queue.count;
   const parts = new Array<RawBytes>(count < 0 ? 0 : count);
-  for (let i = 0; i < parts.length; i++) parts[i] = queue.at(i);
-  return assembleBatch(parts);
+  let txBytes: i64 = 0;
+  for (let i = 0; i < parts.length; i++) {
+    parts[i] = queue.at(i);
+    txBytes += <i64>parts[i].len;
+  }
+  const out = RawBytes.from(arena, <i32>batchBodyBytes(parts.length, txBytes));
+  if (out != null) assembleInto(out, parts);
+  return out;
 }
 
-/** The batch document of the given transactions (for callers holding them outside a queue). */
+/** The batch document of the given transactions, in a heap block (callers holding them outside a queue). */
 export function assembleBatch(parts: RawBytes[]): RawBytes {
   let txBytes: i64 = 0;
   for (let i = 0; i < parts.length; i++) txBytes += <i64>parts[i].len;
   const out = RawBytes.alloc(<i32>batchBodyBytes(parts.length, txBytes));
+  assembleInto(out, parts);
+  return out;
+}
+
+function assembleInto(out: RawBytes, parts: RawBytes[]): void {
   const base = out.ptr;
   for (let i = 0; i < <i32>OPEN_BYTES; i++) store<u8>(base + <usize>i, <u8>OPEN.charCodeAt(i));
   let pos = <usize>OPEN_BYTES;
@@ -64,5 +102,4 @@ export function assembleBatch(parts: RawBytes[]): RawBytes {
   }
   store<u8>(base + pos, 0x5d); // ]
   store<u8>(base + pos + 1, 0x7d); // }
-  return out;
 }

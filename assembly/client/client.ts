@@ -73,8 +73,8 @@ export class CequenceClient {
     }
   }
 
-  makeRoom(size: i64): bool {
-    return this.edge.makeRoom(size, nowMillis());
+  reserve(size: i64): RawBytes | null {
+    return this.edge.reserve(size, nowMillis());
   }
 
   /** A captured transaction too large for memory was not built: counted as dropped (queue full by bytes). */

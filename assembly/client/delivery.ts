@@ -8,7 +8,8 @@
 // wait in the bounded queue, where the oldest are dropped (and counted) when it is full.
 import { TxQueue } from "./queue";
 import { Counters } from "./stats";
-import { planBatch, fullBatchReady, assembleFromQueue } from "./batch";
+import { planBatch, fullBatchReady, assembleFromQueue, assembleBatch, newRecord, frameAlone } from "./batch";
+import { Arena } from "../arena";
 import { backoffDelayMs } from "./backoff";
 import { RawBytes } from "../raw-bytes";
 
@@ -71,6 +72,16 @@ export class DeliverySettings {
     if (share < 1024) share = 1024;
     return this.batchMaxBytes < share ? this.batchMaxBytes : share;
   }
+
+  /**
+   * The queue's arena: the byte bound plus each record's framing and block header (for up to 8192
+   * records; past that, records beyond it may find no room and are dropped, counted). A batch being
+   * copied while its transactions are still queued takes what is free (see next()).
+   */
+  arenaBytes(): i32 {
+    const records = this.queueMaxTransactions < 8192 ? this.queueMaxTransactions : 8192;
+    return <i32>(this.queueMaxBytes + <i64>records * 32 + 65536);
+  }
 }
 
 export class ExpireResult {
@@ -81,6 +92,8 @@ export class ExpireResult {
 
 export class Outbox {
   queue: TxQueue;
+  /** Where the queue's transactions and the batches out for delivery live (taken at first use). */
+  private region: Arena | null = null;
   counters: Counters = new Counters();
   batches: Array<Batch> = new Array<Batch>();
   private nextId: u32 = 1;
@@ -91,6 +104,11 @@ export class Outbox {
 
   /** New settings; the queue is trimmed to new bounds (drops counted). Returns the number dropped. */
   configure(settings: DeliverySettings): i32 {
+    const r = this.region;
+    if (r != null && r.bytes != settings.arenaBytes()) {
+      r.retire(); // given back once the transactions and batches in it are gone
+      this.region = null;
+    }
     this.settings = settings;
     const dropped = this.queue.setLimits(settings.queueMaxTransactions, settings.queueMaxBytes);
     this.counters.droppedQueueFull += <u64>dropped;
@@ -103,6 +121,32 @@ export class Outbox {
     const dropped = this.queue.push(tx, nowMs);
     this.counters.droppedQueueFull += <u64>dropped;
     return dropped;
+  }
+
+  private arena(): Arena {
+    let r = this.region;
+    if (r == null) {
+      r = new Arena(this.settings.arenaBytes());
+      this.region = r;
+    }
+    return r;
+  }
+
+  /**
+   * A record for a transaction of `size` bytes about to be built, room made first: the oldest dropped
+   * for the byte and count bounds (makeRoom), then for the arena's room if it is cut up. Null: no room
+   * (too large, or held by batches in flight); the caller counts it with dropUnfit.
+   */
+  reserve(size: i64): RawBytes | null {
+    if (!this.makeRoom(size)) return null;
+    const arena = this.arena();
+    let r = newRecord(arena, <i32>size);
+    while (r == null && this.queue.count > 0) {
+      this.queue.dropOldestForRoom();
+      this.counters.droppedQueueFull++;
+      r = newRecord(arena, <i32>size);
+    }
+    return r;
   }
 
   /** TxQueue.makeRoom, with the drops counted. */
@@ -124,6 +168,9 @@ export class Outbox {
   discard(): void {
     this.queue.discard();
     for (let i = 0; i < this.batches.length; i++) this.batches[i].body.free();
+    const r = this.region;
+    if (r != null) r.retire();
+    this.region = null;
   }
 
   inFlightTransactions(): u64 {
@@ -170,9 +217,30 @@ export class Outbox {
     const ready = fullBatchReady(q, this.settings.batchMaxTransactions, maxBytes) ||
       nowMs - q.oldestTimeMs() >= this.settings.flushIntervalMs;
     if (!ready) return null;
-    const n = planBatch(q, this.settings.batchMaxTransactions, maxBytes);
-    const body = assembleFromQueue(q, n);
-    const bytes = q.takeFront(n);
+    let n = planBatch(q, this.settings.batchMaxTransactions, maxBytes);
+    // Several transactions: copied into one document in the arena, as many as its largest free block
+    // holds (a full queue has little: batches grow again as it drains). One: posted from its own record.
+    const arena = this.arena();
+    if (n > 1) {
+      const room = <i64>arena.largestFree();
+      if (room < maxBytes) n = planBatch(q, this.settings.batchMaxTransactions, room);
+    }
+    let body: RawBytes | null = n > 1 ? assembleFromQueue(q, n, arena) : null;
+    let bytes: i64 = 0;
+    if (body != null) {
+      bytes = q.takeFront(n);
+    } else {
+      n = 1;
+      const r = q.takeFrontRecord();
+      bytes = <i64>r.len;
+      if (frameAlone(r)) {
+        body = r;
+      } else {
+        // Not kept in a framed record (the pure tests feed plain blocks): a document of its own.
+        body = assembleBatch([r]);
+        r.free();
+      }
+    }
     const b = new Batch(this.nextId++, body, n, bytes);
     b.nextAttemptMs = nowMs;
     this.batches.push(b);

@@ -57,12 +57,12 @@ export class EdgeFlow {
     if (this.outbox.enqueue(transaction, now) > 0) this.warnDrops(now);
   }
 
-  /** Room for a transaction of `size` bytes about to be built (Outbox.makeRoom); warns about drops. */
-  makeRoom(size: i64, now: i64): bool {
+  /** A record for a transaction of `size` bytes about to be built (Outbox.reserve); warns about drops. */
+  reserve(size: i64, now: i64): RawBytes | null {
     const before = this.outbox.queue.dropped;
-    const ok = this.outbox.makeRoom(size);
+    const r = this.outbox.reserve(size);
     if (this.outbox.queue.dropped > before) this.warnDrops(now);
-    return ok;
+    return r;
   }
 
   /** A captured transaction too large for memory was not built: counted as dropped (queue full by bytes). */

@@ -170,6 +170,24 @@ export class TxQueue {
     return size;
   }
 
+  /** Removes the oldest transaction without freeing it (it leaves alone, posted from its own record); its bytes move to in flight. */
+  takeFrontRecord(): RawBytes {
+    const tx = this.items[this.head];
+    this.head++;
+    const size = <i64>tx.len;
+    this.queuedBytes -= size;
+    this.inFlightBytes += size;
+    this.compact();
+    return tx;
+  }
+
+  /** Drops the oldest: the queue's arena has no contiguous room for the next one (counted as the byte bound). */
+  dropOldestForRoom(): void {
+    this.droppedOverBytes++;
+    this.dropFront();
+    this.noteDropped(1);
+  }
+
   /** Frees every queued block (the root is shutting down); the counts stay as they were, for its last line. */
   discard(): void {
     for (let i = this.head; i < this.items.length; i++) unchecked(this.items[i]).free();

@@ -2,7 +2,7 @@
 import { checkJson } from "../../assembly/config/json-check";
 import { isValidUtf8 } from "../../assembly/capture/utf8";
 import { RawBytes } from "../../assembly/raw-bytes";
-import { CapturedExchange, SourceInfo, serializeTransaction, buildTransaction, prepareTransaction } from "../../assembly/capture/transaction";
+import { CapturedExchange, SourceInfo, serializeTransaction, writeTransactionInto, prepareTransaction } from "../../assembly/capture/transaction";
 import { transactionSize } from "../../assembly/capture/transaction-size";
 import { CaptureControls } from "../../assembly/capture/controls";
 
@@ -71,14 +71,15 @@ export function raw(b: ArrayBuffer): RawBytes {
 
 /**
  * serializeTransaction, held against what the policy runs: transactionSize must be exact and
- * buildTransaction (room reserved once, unmanaged) must write the same bytes.
+ * writeTransactionInto (into room reserved once) must write the same bytes.
  */
 export function serialize(x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null = null): ArrayBuffer {
   const bytes = serializeTransaction(x, id, src, controls);
   const p = prepareTransaction(x, controls);
   const size = transactionSize(x, id, src, controls, p);
   expect(size).toBe(<i64>bytes.byteLength, "transactionSize is exact");
-  const built = buildTransaction(x, id, src, controls, p, size);
+  const built = RawBytes.alloc(<i32>size);
+  expect(writeTransactionInto(built, x, id, src, controls, p)).toBe(true, "written in place, exactly");
   p.free();
   expect(built.len).toBe(bytes.byteLength);
   expect(memory.compare(built.ptr, changetype<usize>(bytes), <usize>bytes.byteLength)).toBe(0, "buildTransaction writes the same bytes");

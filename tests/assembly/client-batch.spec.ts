@@ -1,7 +1,8 @@
 import { JSON } from "assemblyscript-json/assembly";
 import { checkJson } from "../../assembly/config/json-check";
 import { TxQueue } from "../../assembly/client/queue";
-import { planBatch, fullBatchReady, assembleFromQueue, assembleBatch, batchBodyBytes } from "../../assembly/client/batch";
+import { planBatch, fullBatchReady, assembleFromQueue, assembleBatch, batchBodyBytes, newRecord, frameAlone } from "../../assembly/client/batch";
+import { Arena } from "../../assembly/arena";
 import { RawBytes } from "../../assembly/raw-bytes";
 
 function txJson(i: i32, pad: i32): RawBytes {
@@ -52,7 +53,7 @@ describe("client batch: assembly", () => {
   it("assembles from the front of the queue without changing it", () => {
     const q = new TxQueue(100, 1 << 20);
     for (let i = 0; i < 5; i++) q.push(txJson(i, 3), 0);
-    checkBatch(assembleFromQueue(q, 3), 0, 3);
+    checkBatch(assembleFromQueue(q, 3, null)!, 0, 3);
     expect(q.count).toBe(5);
   });
 });
@@ -73,7 +74,7 @@ describe("client batch: limits", () => {
     while (q.count > 0) {
       const n = planBatch(q, 1000, maxBytes);
       expect(n).toBeGreaterThan(0);
-      const body = assembleFromQueue(q, n);
+      const body = assembleFromQueue(q, n, null)!;
       if (n > 1) expect(<i64>body.byteLength).toBeLessThanOrEqual(maxBytes);
       // one more would not have fit
       if (n < q.count) expect(<i64>body.byteLength + 1 + q.at(n).byteLength).toBeGreaterThan(maxBytes);
@@ -89,7 +90,7 @@ describe("client batch: limits", () => {
     q.push(txJson(1, 5), 0);
     expect(planBatch(q, 100, 1024)).toBe(1);
     expect(fullBatchReady(q, 100, 1024)).toBe(true);
-    const body = assembleFromQueue(q, 1);
+    const body = assembleFromQueue(q, 1, null)!;
     expect(body.byteLength).toBeGreaterThan(1024);
     checkBatch(body, 0, 1);
     q.releaseInFlight(q.takeFront(1));
@@ -100,5 +101,25 @@ describe("client batch: limits", () => {
     const q = new TxQueue(10, 1000);
     expect(planBatch(q, 10, 1000)).toBe(0);
     expect(fullBatchReady(q, 10, 1000)).toBe(false);
+  });
+});
+
+describe("client batch: records", () => {
+  it("a record framed for a batch of one is that batch's document once its transaction is written", () => {
+    const r = newRecord(null, 7)!;
+    const t = String.UTF8.encode('{"a":1}');
+    memory.copy(r.ptr, changetype<usize>(t), 7);
+    expect(r.len).toBe(7);
+    expect(frameAlone(r)).toBe(true);
+    expect(String.UTF8.decode(r.toArrayBuffer())).toBe('{"data":[{"a":1}]}');
+    expect(frameAlone(RawBytes.copyOf(t))).toBe(false); // a plain block has no room for the framing
+  });
+  it("an arena without room gives no record and no batch copy", () => {
+    const a = new Arena(256);
+    expect(newRecord(a, 100000) == null).toBe(true);
+    const q = new TxQueue(10, 1 << 20);
+    for (let i = 0; i < 3; i++) q.push(txJson(i, 100), 0);
+    expect(assembleFromQueue(q, 3, a) == null).toBe(true);
+    expect(assembleFromQueue(q, 3, null) != null).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 // CI smoke of the fuzzer: 20,000 hostile streams and 50 mutated configurations through the built module,
 // with a seed that changes every run (printed, and in the failure message, so a failure can be replayed
-// with `npm run fuzz -- --streams 20000 --seed <seed>`). No trap, nothing held back by the filter.
+// with `npm run fuzz -- --streams 20000 --seed <seed>`). No trap, nothing held back by the filter, peak
+// linear memory within the bound.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runFuzz } from './fuzz.ts';
@@ -15,6 +16,7 @@ test('20,000 hostile streams: no trap, every event passes at once', { timeout: 6
   assert.equal(r.traps, 0, `seed ${seed}`);
   assert.equal(r.nonContinue, 0, `seed ${seed}`);
   assert.equal(r.streams, 20000);
+  assert.ok(r.peakMemory <= r.memoryBound, `seed ${seed}: peak linear memory ${r.peakMemory} is over the bound ${r.memoryBound} (capture budget + queue bound + 2 MiB)`);
   // The valid configuration (tried first) loads; its mutations are mostly refused, each with its line.
   assert.ok(r.configsRejected > 0 && r.configsRejected < r.configsTried, `the valid configuration loaded and mutations were refused (${r.configsRejected}/${r.configsTried} refused)`);
   assert.ok(Object.keys(r.garbageAnswers).length >= 5, `the root's calls met varied garbage: ${JSON.stringify(r.garbageAnswers)}`);

@@ -1,7 +1,7 @@
 // Test-only entry: exposes the pure transaction serialiser (and the body capture it reads) to Node, so
 // tests/capture/transaction-format.test.ts can drive it with random inputs and validate the output
 // against schema/transaction.schema.json. Not part of the policy module.
-import { CapturedExchange, SourceInfo, buildTransaction, prepareTransaction } from "../../../assembly/capture/transaction";
+import { CapturedExchange, SourceInfo, writeTransactionInto, prepareTransaction } from "../../../assembly/capture/transaction";
 import { transactionSize } from "../../../assembly/capture/transaction-size";
 import { RawBytes } from "../../../assembly/raw-bytes";
 import { BodyCapture } from "../../../assembly/capture/body";
@@ -95,9 +95,9 @@ export function serialize(id: usize): usize {
   const ids = idBuf == null ? "" : String.UTF8.decode(idBuf);
   const p = prepareTransaction(x, controls);
   const size = transactionSize(x, ids, src, controls, p);
-  const built = buildTransaction(x, ids, src, controls, p, size);
+  const built = RawBytes.alloc(<i32>size);
+  const exact = writeTransactionInto(built, x, ids, src, controls, p);
   p.free();
-  const exact = <i64>built.len == size;
   const out = built.toArrayBuffer();
   built.free();
   return exact ? __pin(changetype<usize>(out)) : 0;

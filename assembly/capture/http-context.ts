@@ -28,7 +28,7 @@ import { BodyCapture } from "./body";
 import { HeaderPairs } from "./header-pairs";
 import { portFromInt64, splitHostPort } from "./address";
 import { parseStatus, statusCaptured } from "./status";
-import { CapturedExchange, writeTransactionInto, minSerializedSize, prepareTransaction, readRequestLine } from "./transaction";
+import { CapturedExchange, writeTransactionInto, prepareTransaction, readRequestLine } from "./transaction";
 import { transactionSize } from "./transaction-size";
 import { txnIds } from "./entropy";
 import { sourceInfoFor } from "./source-info";
@@ -179,11 +179,6 @@ export class CaptureContext extends Context {
     }
     if (x == null || x.responseHeaders == null || !complete) {
       this.release();
-      return;
-    }
-    if (minSerializedSize(x) > <i64>this.config.queueMaxBytes) {
-      this.release();
-      this.sink.dropUnfit(); // could never be queued: not built
       return;
     }
     const id = txnIds().next();

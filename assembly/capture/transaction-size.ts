@@ -30,7 +30,10 @@ function quoted(ptr: usize, len: i32): i64 {
 }
 
 function quotedString(s: string): i64 {
-  const b = String.UTF8.encode(s);
+  return quotedBytes(String.UTF8.encode(s));
+}
+
+function quotedBytes(b: ArrayBuffer): i64 {
   return quoted(changetype<usize>(b), b.byteLength);
 }
 
@@ -110,6 +113,6 @@ export function transactionSize(x: CapturedExchange, id: string, src: SourceInfo
   n += 29 + signedLength(x.status) + 12; // },"response":{"status-code":"  N  ","headers":
   n += headersLength(p.respPairs, x.responseBody, k);
   n += bodyLength(x.responseBody, p.respRedacted);
-  n += SOURCE_INFO_OPEN.length + quotedString(src.poolId) + 15 + quotedString(src.instanceId) + 3;
+  n += SOURCE_INFO_OPEN.length + quotedBytes(src.poolIdUtf8) + 15 + quotedBytes(src.instanceIdUtf8) + 3;
   return n;
 }

@@ -65,7 +65,13 @@ export const AFTER_TIMESTAMP = "\",\"version\":\"" + FORMAT_VERSION + "\",\"tran
 export const SOURCE_INFO_OPEN = "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":";
 
 export class SourceInfo {
-  constructor(public poolId: string = "", public instanceId: string = "") {}
+  /** The two values as UTF-8, encoded once (they are written into every transaction). */
+  readonly poolIdUtf8: ArrayBuffer;
+  readonly instanceIdUtf8: ArrayBuffer;
+  constructor(public readonly poolId: string = "", public readonly instanceId: string = "") {
+    this.poolIdUtf8 = String.UTF8.encode(poolId);
+    this.instanceIdUtf8 = String.UTF8.encode(instanceId);
+  }
 }
 
 /** Everything one stream contributed, as raw bytes: filled by the HTTP context, read by `serialize`. */
@@ -113,24 +119,6 @@ export function readRequestLine(pairs: HeaderPairs): RequestLine {
   }
   pairs.rewind();
   return r;
-}
-
-/**
- * A lower bound of the serialised size: the header names and values (values grow by base64), the
- * bodies as base64. A transaction whose lower bound exceeds the queue's byte bound can never be queued,
- * so the HTTP context drops it without building it (no transient allocation of a giant document).
- */
-export function minSerializedSize(x: CapturedExchange): i64 {
-  let n: i64 = 0;
-  const rh = x.requestHeaders;
-  if (rh != null) n += <i64>rh.byteLength - 10 * <i64>HeaderPairs.of(rh).count;
-  const sh = x.responseHeaders;
-  if (sh != null) n += <i64>sh.byteLength - 10 * <i64>HeaderPairs.of(sh).count;
-  const rb = x.requestBody;
-  if (rb != null) n += (<i64>rb.captured * 4) / 3;
-  const sb = x.responseBody;
-  if (sb != null) n += (<i64>sb.captured * 4) / 3;
-  return n;
 }
 
 /**
@@ -383,8 +371,8 @@ function writeTransaction(w: JsonWriter, x: CapturedExchange, id: string, src: S
 
   // txn-meta-data
   raw(w, SOURCE_INFO_OPEN);
-  w.string(src.poolId);
+  w.stringLossy(changetype<usize>(src.poolIdUtf8), src.poolIdUtf8.byteLength);
   raw(w, ",\"instance_id\":");
-  w.string(src.instanceId);
+  w.stringLossy(changetype<usize>(src.instanceIdUtf8), src.instanceIdUtf8.byteLength);
   raw(w, "}}}");
 }

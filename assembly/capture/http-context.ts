@@ -64,6 +64,15 @@ export class CaptureContext extends Context {
       return FilterHeadersStatusValues.Continue;
     }
     const pairs = getHeaderPairsRaw(HeaderMapTypeValues.RequestHeaders);
+    if (pairs == null) {
+      // Not read (no room left in the capture arena, or the host refused): not captured, counted.
+      if (k.excludes && excludedByValues(k)) {
+        captureCounts.excluded++;
+        return FilterHeadersStatusValues.Continue;
+      }
+      this.unfit = true;
+      return FilterHeadersStatusValues.Continue;
+    }
     if (k.excludes) {
       const line = readRequestLine(HeaderPairs.of(pairs));
       if (k.excluded(line.path.ptr, line.path.len, line.method.ptr, line.method.len)) {
@@ -123,6 +132,12 @@ export class CaptureContext extends Context {
       return FilterHeadersStatusValues.Continue;
     }
     const pairs = getHeaderPairsRaw(HeaderMapTypeValues.ResponseHeaders);
+    if (pairs == null) {
+      this.release();
+      this.unfit = true;
+      this.noteUnfitResponse(end_of_stream);
+      return FilterHeadersStatusValues.Continue;
+    }
     const view = HeaderPairs.of(pairs);
     const status = view.find(":status") ? parseStatus(view.valuePtr, view.valueLen) : 0;
     if (!statusCaptured(status, this.config.minStatus, this.config.maxStatus)) {

@@ -52,3 +52,46 @@ test('500 streams of 8 MiB header blocks and 1 MiB bodies: no trap, bounded memo
     host.close();
   }
 });
+
+test('streams whose header blocks each fit but together overflow the capture region: not captured, counted, memory flat', { timeout: 300_000 }, async () => {
+  let nowMs = Date.now();
+  const host = await createHost(readFileSync(POLICY_WASM), {
+    config: { cequenceAuthUrl: 'http://auth.invalid', cequenceEdgeUrl: 'http://edge.invalid', cequenceAuthEnabled: false, cequenceStatsIntervalMs: 1000 },
+    workers: 1, now: () => BigInt(nowMs) * 1_000_000n, logLevel: 'info',
+  });
+  try {
+    const vm = host.vms[0];
+    vm.clearTick();
+    const memory = () => (vm.exports.memory as WebAssembly.Memory).buffer.byteLength;
+    const quiet = {
+      requestHeaders() {}, requestData() {}, requestTrailers() {}, responseHeaders() {}, responseData() {}, responseTrailers() {},
+      localReply: (s: number) => assert.fail(`local reply ${s}`), reset: (r: string) => assert.fail(`reset ${r}`),
+    };
+    // One ordinary call first: the queue's region is taken with the first transaction.
+    const first = host.openStream(quiet, { worker: 0 });
+    first.requestHeaders([[':method', 'GET'], [':path', '/first'], [':authority', 'api.example.com']], true);
+    first.responseHeaders([[':status', '200']], true);
+    first.complete();
+    const start = memory();
+    // 100 streams of ~300 KiB header blocks open at once: 30 MiB asked of a 4 MiB budget. The budget
+    // turns most away before reading; those read until the region is cut up get what is left.
+    const sizes = Array.from({ length: 100 }, (_, i) => 200 * 1024 + ((i * 7919) % 200) * 1024);
+    const streams = sizes.map(() => host.openStream(quiet, { worker: 0 }));
+    streams.forEach((st, i) => st.requestHeaders([[':method', 'GET'], [':path', `/r/${i}`], [':authority', 'api.example.com'], ['x-big', 'w'.repeat(sizes[i])]], true));
+    for (const st of streams) st.responseHeaders([[':status', '200'], ['x-big', 'z'.repeat(150 * 1024)]], true);
+    for (const st of streams) st.complete();
+    assert.equal(vm.failed, false, `trapped: ${vm.failure}`);
+    assert.equal(memory(), start, 'linear memory did not grow: both regions were taken before');
+    assert.ok(start <= 2 * QUEUE_BOUND + 2 * MiB, `${start} within capture budget + queue bound + 2 MiB`);
+    nowMs += 2000;
+    vm.call('proxy_on_tick', vm.rootContextId, vm.rootContextId);
+    const stats = host.logs.map((e) => e.message).filter((m) => m.startsWith('[cequence] Stats: ')).at(-1)!;
+    const m = /captured=(\d+) sent=(\d+) dropped=(\d+) \(queue_full=(\d+) .*queued=(\d+) .*in_flight=(\d+)/.exec(stats)!;
+    const [captured, , dropped, queueFull, queued, inFlight] = m.slice(1).map(Number);
+    assert.equal(captured, 101, stats);
+    assert.equal(dropped + queued + inFlight, 101, stats); // Edge unreachable: each one dropped, queued or out
+    assert.ok(queueFull > 50 && queued > 0, `most turned away, some captured: ${stats}`);
+  } finally {
+    host.close();
+  }
+});

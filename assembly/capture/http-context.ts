@@ -23,7 +23,7 @@ import { BufferTypeValues, HeaderMapTypeValues } from "@solo-io/proxy-runtime/as
 import { Config } from "../config/config";
 import { getBufferRaw, getHeaderMapSize, getHeaderPairsRaw, getHeaderValue, getPropertyBytes, nowNanos } from "../host";
 import { captureBudgetLeft, releaseCapture, reserveCapture } from "./budget";
-import { logInfo } from "../log";
+import { logInfo, logError } from "../log";
 import { BodyCapture } from "./body";
 import { HeaderPairs } from "./header-pairs";
 import { portFromInt64, splitHostPort } from "./address";
@@ -35,6 +35,8 @@ import { sourceInfoFor } from "./source-info";
 import { CaptureControls } from "./controls";
 import { captureCounts } from "./counters";
 import { TransactionSink } from "./sink";
+
+let sizeMismatchSaid = false;
 
 export class CaptureContext extends Context {
   /** The stream being collected; null before on_request_headers, once dropped, and after on_log. */
@@ -204,7 +206,12 @@ export class CaptureContext extends Context {
     const written = bytes != null && writeTransactionInto(bytes, x, id, src, this.controls, p);
     p.free();
     if (!written) {
-      if (bytes != null) bytes.free(); // never: transactionSize is exact (tests hold it so)
+      if (bytes != null) {
+        // Never expected: transactionSize is exact (tests hold it so). Said, and counted as dropped.
+        bytes.free();
+        if (!sizeMismatchSaid) logError("Internal error: a transaction was not the size worked out for it; dropped and counted under queue_full (said once; please report)");
+        sizeMismatchSaid = true;
+      }
       this.release();
       this.sink.dropUnfit(); // no room (too large, or held by batches in flight): not built
       return;

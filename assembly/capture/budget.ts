@@ -7,9 +7,10 @@
 // configuration (the queue's byte bound); released bytes return to it when a stream ends. Pure.
 
 //
-// The bytes themselves live in one arena of the budget's size (arena.ts), taken when the budget is
-// set: the host writes header maps and body chunks straight into it (host.ts), so what streams hold can
-// never make the module's memory grow, however the blocks come and go.
+// The bytes themselves live in one arena of the budget's size (arena.ts), taken at the first read
+// (a VM that never sees a stream, such as the main thread's, never takes it): the host writes header
+// maps and body chunks straight into it (host.ts), so what streams hold can never make the module's
+// memory grow, however the blocks come and go.
 import { Arena } from "../arena";
 
 let budgetTotal: i64 = 4194304;
@@ -25,15 +26,19 @@ export function captureArenaBytes(budget: i64): i32 {
 export function setCaptureBudget(bytes: i64): void {
   budgetLeft += bytes - budgetTotal;
   budgetTotal = bytes;
-  const size = captureArenaBytes(bytes);
+  arenaSize = captureArenaBytes(bytes);
   const old = arena;
-  if (old != null && old.bytes == size) return;
-  if (old != null) old.retire(); // given back once the streams holding its blocks let go
-  arena = new Arena(size);
+  if (old != null && old.bytes != arenaSize) {
+    old.retire(); // given back once the streams holding its blocks let go
+    arena = null;
+  }
 }
+
+let arenaSize: i32 = 0;
 
 /** Where streams' header maps and body chunks go (null before the first configuration: the heap). */
 export function captureArena(): Arena | null {
+  if (arena == null && arenaSize > 0) arena = new Arena(arenaSize);
   return arena;
 }
 

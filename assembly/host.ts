@@ -107,14 +107,7 @@ export function getHeaderMapSize(mapType: i32): i64 {
   return <i64>load<u32>(scratchSize);
 }
 
-/** A header map in the proxy-wasm pairs encoding, or null. */
-export function getHeaderPairsBytes(mapType: i32): ArrayBuffer | null {
-  prepare();
-  if (imports.proxy_get_header_map_pairs(mapType, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
-  return takeHostBuffer();
-}
-
-/** Same, into an unmanaged block the caller owns (frees). */
+/** A header map in the proxy-wasm pairs encoding, in a block of the capture region the caller owns (frees), or null. */
 export function getHeaderPairsRaw(mapType: i32): RawBytes | null {
   prepare();
   rawNext = true;

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
 Command: \`npm run bench:memory\`${LONG ? ' (long)' : ''} · ${machineFacts()}
 Policy module: \`${displayPath(policyWasmPath())}\`, one worker VM, ${QUEUE_IS_DEFAULT ? 'default bounds' : '**cequenceQueueMaxBytes set by BENCH_MEMORY_QUEUE_BYTES**'} (queue ${QUEUE_MAX_TXNS} transactions / ${fmtBytes(QUEUE_MAX_BYTES)}), ${fmtBytes(BODY)} request and response bodies, 12 headers each side.
 \`host.runStream\` drives the transactions (no HTTP); a fake clock advances 1 ms per transaction (1000 tx/s) and the root context is ticked every 100 simulated ms. The mock Cequence answers the module's real calls on loopback: "Edge down" closes its Edge port after the token was obtained (connection refused → 503, retried with backoff, given up after the default give-up age), "Edge up" answers every batch before the next tick.
-Bound checked: capture budget + queue bound + 2 MiB = ${fmtBytes(BOUND)} (the capture budget is the queue bound; both regions are taken at configuration and the first transaction, so memory is flat from then on). The no-op filter's linear memory for reference: ${fmtBytes(noopLinear)}.
+Bound checked: capture budget + queue bound + 2 MiB = ${fmtBytes(BOUND)} (the capture budget is the queue bound; the capture region is taken at the first stream and the queue's at the first transaction, so memory is flat from then on). The no-op filter's linear memory for reference: ${fmtBytes(noopLinear)}.
 
 ${mdTable(['run', 'transactions', 'linear memory at start', 'max', 'end', 'within bound', 'process RSS at start', 'RSS at end', 'JS heap at end', 'wall s'], [row(down), row(up)])}
 

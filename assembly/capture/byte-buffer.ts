@@ -1,49 +1,30 @@
 // A growable byte buffer: the output of the JSON writer and the base64 encoder. Pure (no host calls).
 // Writes never trap: the buffer grows geometrically, and every write reserves its room first.
 
-import { RawBytes } from "../raw-bytes";
-
 export class ByteBuffer {
-  /** Managed storage (null in unmanaged mode, where `base` is a heap block this buffer owns). */
+  /** Managed storage; null while writing over someone else's memory, or into the heap block that replaced it. */
   private buf: ArrayBuffer | null = null;
   private base: usize = 0;
   private cap: i32 = 0;
   private len: i32 = 0;
-  /** Writing into memory someone else owns (over()); the first growth moves it to a heap block this buffer owns. */
+  /** Writing into the `cap` bytes at `over` (a transaction's record in the queue's region); the first growth moves the bytes to a heap block this buffer owns (free()). */
   private external: bool = false;
 
-  constructor(initialCapacity: i32 = 256, unmanaged: bool = false, over: usize = 0) {
+  constructor(initialCapacity: i32 = 256, over: usize = 0) {
     if (over != 0) {
       this.base = over;
       this.cap = initialCapacity;
       this.external = true;
     } else {
       const cap = initialCapacity < 16 ? 16 : initialCapacity;
-      if (unmanaged) {
-        this.base = heap.alloc(<usize>cap);
-      } else {
-        const b = new ArrayBuffer(cap);
-        this.buf = b;
-        this.base = changetype<usize>(b);
-      }
+      const b = new ArrayBuffer(cap);
+      this.buf = b;
+      this.base = changetype<usize>(b);
       this.cap = cap;
     }
   }
 
-  /**
-   * A buffer in an unmanaged block (raw-bytes.ts): for transactions, whose bytes go to the queue as
-   * they are. Its owner must call take() or free().
-   */
-  static unmanaged(initialCapacity: i32): ByteBuffer {
-    return new ByteBuffer(initialCapacity, true);
-  }
-
-  /** A buffer writing into the `cap` bytes at `ptr` (a transaction's record in the queue's arena). */
-  static over(ptr: usize, cap: i32): ByteBuffer {
-    return new ByteBuffer(cap, true, ptr);
-  }
-
-  /** Still writing into the memory over() was given (it never had to grow). */
+  /** Still writing into the memory it was given (it never had to grow). */
   get inPlace(): bool {
     return this.external;
   }
@@ -73,8 +54,7 @@ export class ByteBuffer {
       this.base = next;
       this.external = false;
     } else if (this.buf == null) {
-      // In place when the allocator can.
-      this.base = this.base == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.base, <usize>cap);
+      this.base = heap.realloc(this.base, <usize>cap); // the heap block taken at the first growth; in place when it can
     } else {
       const next = new ArrayBuffer(cap);
       memory.copy(changetype<usize>(next), this.base, <usize>this.len);
@@ -84,18 +64,7 @@ export class ByteBuffer {
     this.cap = cap;
   }
 
-  /** The bytes written, handed over as a block of exactly `length` bytes (unmanaged mode); the buffer is left empty. */
-  take(): RawBytes {
-    if (this.external) return RawBytes.copyOf(this.toArrayBuffer()); // not ours to hand over
-    const out = this.buf == null ? RawBytes.adopt(this.base, this.cap, null) : RawBytes.copyOf(this.toArrayBuffer());
-    out.shrink(this.len);
-    if (this.buf == null) this.base = 0;
-    this.cap = 0;
-    this.len = 0;
-    return out;
-  }
-
-  /** Gives an unmanaged buffer's block back (nothing to do for a managed one); idempotent. */
+  /** Gives back the heap block growth moved the bytes to (nothing to do otherwise); idempotent. */
   free(): void {
     if (this.buf == null && this.base != 0 && !this.external) heap.free(this.base);
     if (this.buf == null) {

@@ -79,13 +79,13 @@ export class CaptureContext extends Context {
       const line = readRequestLine(HeaderPairs.of(pairs));
       if (k.excluded(line.path.ptr, line.path.len, line.method.ptr, line.method.len)) {
         captureCounts.excluded++;
-        if (pairs != null) pairs.free();
+        pairs.free();
         return FilterHeadersStatusValues.Continue;
       }
     }
-    const held = pairs != null ? <i64>pairs.len : 0;
+    const held = <i64>pairs.len;
     if (!reserveCapture(held)) {
-      if (pairs != null) pairs.free();
+      pairs.free();
       this.unfit = true;
       return FilterHeadersStatusValues.Continue;
     }
@@ -143,13 +143,13 @@ export class CaptureContext extends Context {
     const view = HeaderPairs.of(pairs);
     const status = view.find(":status") ? parseStatus(view.valuePtr, view.valueLen) : 0;
     if (!statusCaptured(status, this.config.minStatus, this.config.maxStatus)) {
-      if (pairs != null) pairs.free();
+      pairs.free();
       this.release(); // not captured: drop the request side now, ignore the rest of the stream
       return FilterHeadersStatusValues.Continue;
     }
-    const held = pairs != null ? <i64>pairs.len : 0;
+    const held = <i64>pairs.len;
     if (!reserveCapture(held)) {
-      if (pairs != null) pairs.free();
+      pairs.free();
       this.release();
       this.unfit = true;
       this.unfitStatus = status;

@@ -39,8 +39,8 @@ export class JsonWriter {
   private hasMember: bool[] = [];
   private afterKey: bool = false;
 
-  constructor(initialCapacity: i32 = 1024, unmanaged: bool = false, over: usize = 0) {
-    this.out = new ByteBuffer(initialCapacity, unmanaged, over);
+  constructor(initialCapacity: i32 = 1024, over: usize = 0) {
+    this.out = new ByteBuffer(initialCapacity, over);
   }
 
   // ---- structure -------------------------------------------------------------------------------

@@ -305,7 +305,7 @@ export function serializeTransaction(x: CapturedExchange, id: string, src: Sourc
  * (transactionSize and this writer disagree: tests hold them equal); `into` is then not a transaction.
  */
 export function writeTransactionInto(into: RawBytes, x: CapturedExchange, id: string, src: SourceInfo, controls: CaptureControls | null, p: Prepared): bool {
-  const w = new JsonWriter(into.len, false, into.ptr);
+  const w = new JsonWriter(into.len, into.ptr);
   writeTransaction(w, x, id, src, controls, p);
   const exact = w.out.inPlace && w.out.length == into.len;
   w.out.free();

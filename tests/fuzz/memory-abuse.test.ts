@@ -13,16 +13,27 @@ const schema = JSON.parse(readFileSync(new URL('../../schema/config.schema.json'
 const QUEUE_BOUND: number = schema.properties.cequenceQueueMaxBytes.default; // the capture budget is the same
 const MiB = 1048576;
 
-test('500 streams of 8 MiB header blocks and 1 MiB bodies: no trap, bounded memory, every one counted', { timeout: 300_000 }, async () => {
+/** The built module on one worker, Edge unreachable, its tick driven here; statsLine() ticks 2 s on and returns the last Stats line. */
+async function abuseHost() {
   let nowMs = Date.now();
   const host = await createHost(readFileSync(POLICY_WASM), {
     config: { cequenceAuthUrl: 'http://auth.invalid', cequenceEdgeUrl: 'http://edge.invalid', cequenceAuthEnabled: false, cequenceStatsIntervalMs: 1000 },
     workers: 1, now: () => BigInt(nowMs) * 1_000_000n, logLevel: 'info',
   });
+  const vm = host.vms[0];
+  vm.clearTick();
+  const memory = () => (vm.exports.memory as WebAssembly.Memory).buffer.byteLength;
+  const statsLine = () => {
+    nowMs += 2000;
+    vm.call('proxy_on_tick', vm.rootContextId, vm.rootContextId);
+    return host.logs.map((e) => e.message).filter((m) => m.startsWith('[cequence] Stats: ')).at(-1)!;
+  };
+  return { host, vm, memory, statsLine };
+}
+
+test('500 streams of 8 MiB header blocks and 1 MiB bodies: no trap, bounded memory, every one counted', { timeout: 300_000 }, async () => {
+  const { host, vm, memory, statsLine } = await abuseHost();
   try {
-    const vm = host.vms[0];
-    vm.clearTick();
-    const memory = () => (vm.exports.memory as WebAssembly.Memory).buffer.byteLength;
     const block: [string, string][] = [[':method', 'POST'], [':path', '/upload'], [':authority', 'api.example.com'], ['x-big', 'v'.repeat(8 * MiB - 64)]];
     const body = Buffer.alloc(MiB, 0x61);
     let passed = 0;
@@ -44,9 +55,7 @@ test('500 streams of 8 MiB header blocks and 1 MiB bodies: no trap, bounded memo
     console.log(`peak linear memory ${(peak / MiB).toFixed(2)} MiB (bound ${(bound / MiB).toFixed(0)} MiB)`);
     assert.ok(peak <= bound, `peak linear memory ${peak} > capture budget + queue bound + 2 MiB = ${bound}`);
     // The Stats line accounts for every stream: captured and dropped by the byte bound, never built.
-    nowMs += 2000;
-    vm.call('proxy_on_tick', vm.rootContextId, vm.rootContextId);
-    const stats = host.logs.map((e) => e.message).filter((m) => m.startsWith('[cequence] Stats: ')).at(-1)!;
+    const stats = statsLine();
     assert.match(stats, /^\[cequence\] Stats: captured=500 sent=0 dropped=500 \(queue_full=500 gave_up=0 rejected=0\) queued=0 \(0 bytes\)/);
   } finally {
     host.close();
@@ -54,15 +63,8 @@ test('500 streams of 8 MiB header blocks and 1 MiB bodies: no trap, bounded memo
 });
 
 test('streams whose header blocks each fit but together overflow the capture region: not captured, counted, memory flat', { timeout: 300_000 }, async () => {
-  let nowMs = Date.now();
-  const host = await createHost(readFileSync(POLICY_WASM), {
-    config: { cequenceAuthUrl: 'http://auth.invalid', cequenceEdgeUrl: 'http://edge.invalid', cequenceAuthEnabled: false, cequenceStatsIntervalMs: 1000 },
-    workers: 1, now: () => BigInt(nowMs) * 1_000_000n, logLevel: 'info',
-  });
+  const { host, vm, memory, statsLine } = await abuseHost();
   try {
-    const vm = host.vms[0];
-    vm.clearTick();
-    const memory = () => (vm.exports.memory as WebAssembly.Memory).buffer.byteLength;
     const quiet = {
       requestHeaders() {}, requestData() {}, requestTrailers() {}, responseHeaders() {}, responseData() {}, responseTrailers() {},
       localReply: (s: number) => assert.fail(`local reply ${s}`), reset: (r: string) => assert.fail(`reset ${r}`),
@@ -83,9 +85,7 @@ test('streams whose header blocks each fit but together overflow the capture reg
     assert.equal(vm.failed, false, `trapped: ${vm.failure}`);
     assert.equal(memory(), start, 'linear memory did not grow: both regions were taken before');
     assert.ok(start <= 2 * QUEUE_BOUND + 2 * MiB, `${start} within capture budget + queue bound + 2 MiB`);
-    nowMs += 2000;
-    vm.call('proxy_on_tick', vm.rootContextId, vm.rootContextId);
-    const stats = host.logs.map((e) => e.message).filter((m) => m.startsWith('[cequence] Stats: ')).at(-1)!;
+    const stats = statsLine();
     const m = /captured=(\d+) sent=(\d+) dropped=(\d+) \(queue_full=(\d+) .*queued=(\d+) .*in_flight=(\d+)/.exec(stats)!;
     const [captured, , dropped, queueFull, queued, inFlight] = m.slice(1).map(Number);
     assert.equal(captured, 101, stats);

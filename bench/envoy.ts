@@ -6,8 +6,11 @@
 //   none      no wasm filter (no PolicyBinding)
 //   wasm      a no-op filter without any SDK: hand-written WAT (bench/lib/common.ts EMPTY_WAT), every
 //             callback returns Continue at once — what Envoy's wasm plumbing costs by itself
+//   reads     a filter without any SDK that makes the host reads the policy makes and nothing else
+//             (bench/lib/common.ts READS_WAT): what getting the captured data out of Envoy costs by itself
 //   noop      the no-op AssemblyScript filter (bench/noop, same SDK, patch, runtime and flags as the policy)
 //   policy    the policy, Edge answering (auth on, against the mock Cequence's token endpoint)
+//   candidate with BENCH_CANDIDATE_WASM=<file>: another build of the policy, set up as `policy` (A/B)
 // The upstream and the Edge are one raw-TCP Node process (bench/lib/fast-upstream.ts): it answers a body
 // of the size the path names and counts what Edge received. Bodies: 0 B (GET), 1 KiB, 32 KiB, 1 MiB each
 // way (POST; the same size back), 12 request headers, 9 response headers.
@@ -22,7 +25,10 @@
 //   npm run bench:envoy     BENCH_REPS (default 5), BENCH_ENVOY_SECONDS (wrk run, integer, default 2),
 //                           BENCH_ENVOY_RATE_SECONDS (open-loop run, default 1.5), BENCH_CONNECTIONS (10),
 //                           BENCH_ENVOY_SIZES (comma-separated body sizes, default 0,1024,32768,1048576),
-//                           BENCH_POLICY_WASM (another build of the policy)
+//                           BENCH_ENVOY_LATENCY=0 (saturation only, no open-loop runs), BENCH_ENVOY_CONFIGS
+//                           (comma-separated gateways to run besides noop and policy, e.g. `candidate`),
+//                           BENCH_POLICY_WASM (another build of the policy), BENCH_CANDIDATE_WASM (a fifth
+//                           gateway running that build, interleaved with the rest: what a change buys)
 //   npm run bench:envoy -- --memory
 //                           Envoy RSS and the VMs' linear memory after BENCH_MEMORY_TXNS (default 1,000,000)
 //                           transactions (1 KiB bodies each way) with Edge down, then with Edge slow
@@ -38,7 +44,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { startSubject, type Subject } from '../harness/subject.ts';
 import { envoyVersion } from '../envoy-gateway/index.ts';
-import { displayPath, emptyWasm, envInt, fmt, fmtBytes, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, progress, ratio, report, ROOT, sleep } from './lib/common.ts';
+import { displayPath, emptyWasm, readsWasm, envInt, fmt, fmtBytes, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, progress, ratio, report, ROOT, sleep } from './lib/common.ts';
 
 const MEMORY = process.argv.includes('--memory');
 const REPS = envInt('BENCH_REPS', 5);
@@ -48,14 +54,20 @@ const CONNECTIONS = envInt('BENCH_CONNECTIONS', 10);
 const SIZES = (process.env.BENCH_ENVOY_SIZES ?? '0,1024,32768,1048576').split(',').map(Number);
 const MEMORY_TXNS = envInt('BENCH_MEMORY_TXNS', 1_000_000);
 const SLOW_MS = envInt('BENCH_ENVOY_SLOW_MS', 2000);
+const LATENCY = process.env.BENCH_ENVOY_LATENCY !== '0';
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const TSX = ['--no-warnings', '--import', 'tsx'];
 
-const CONFIGS = ['none', 'wasm', 'noop', 'policy'] as const;
-type ConfigName = (typeof CONFIGS)[number];
+const CANDIDATE = process.env.BENCH_CANDIDATE_WASM;
+const ALL_CONFIGS = ['none', 'wasm', 'reads', 'noop', 'policy', 'candidate'] as const;
+type ConfigName = (typeof ALL_CONFIGS)[number];
+const ONLY = process.env.BENCH_ENVOY_CONFIGS?.split(',');
+const CONFIGS: ConfigName[] = ALL_CONFIGS.filter((c) => (c !== 'candidate' || CANDIDATE) && (!ONLY || ['noop', 'policy'].includes(c) || ONLY.includes(c)));
 const LABEL: Record<ConfigName, string> = {
   none: 'no filter',
   wasm: 'no-op filter, no SDK (WAT)',
+  reads: "the policy's host reads only, no SDK (WAT)",
+  candidate: 'candidate build of the policy (BENCH_CANDIDATE_WASM)',
   noop: 'no-op AssemblyScript filter',
   policy: 'policy (Edge answering)',
 };
@@ -198,13 +210,17 @@ async function startAll(up: FastUpstream): Promise<Record<ConfigName, Subject>> 
   const policyImpl = process.env.BENCH_POLICY_WASM ? { implementation: b64(policyWasm()) } : {};
   const common = { host: 'envoy' as const, workers: 1, config: DEFAULT_TIMING };
   const subjects = {} as Record<ConfigName, Subject>;
-  subjects.none = await startSubject({ ...common, withoutPolicy: true, envoy: { editTranslation: redirect(up.port, false) } });
-  subjects.wasm = await startSubject({ ...common, implementation: b64(await emptyWasm()), envoy: { editTranslation: redirect(up.port, false) } });
+  if (CONFIGS.includes('none')) subjects.none = await startSubject({ ...common, withoutPolicy: true, envoy: { editTranslation: redirect(up.port, false) } });
+  if (CONFIGS.includes('wasm')) subjects.wasm = await startSubject({ ...common, implementation: b64(await emptyWasm()), envoy: { editTranslation: redirect(up.port, false) } });
+  if (CONFIGS.includes('reads')) subjects.reads = await startSubject({ ...common, implementation: b64(await readsWasm()), envoy: { editTranslation: redirect(up.port, false) } });
   subjects.noop = await startSubject({ ...common, implementation: b64(noopWasm()), envoy: { editTranslation: redirect(up.port, false) } });
   subjects.policy = await startSubject({ ...common, ...policyImpl, envoy: { editTranslation: redirect(up.port, true) } });
+  if (CANDIDATE) subjects.candidate = await startSubject({ ...common, implementation: b64(readFileSync(CANDIDATE)), envoy: { editTranslation: redirect(up.port, true) } });
   // The token is fetched at start: wait for it so the first timed run does not include it.
   const t0 = Date.now();
-  while (subjects.policy.mock.tokenRequests.length === 0 && Date.now() - t0 < 10000) await sleep(50);
+  for (const c of ['policy', 'candidate'] as const) {
+    while (subjects[c] && subjects[c].mock.tokenRequests.length === 0 && Date.now() - t0 < 10000) await sleep(50);
+  }
   return subjects;
 }
 
@@ -230,20 +246,20 @@ async function throughputBench() {
           const e0 = await up.stats();
           const cpu0 = cpuSeconds(pid);
           const w = await wrk(gatewayUrl(s, size), size, SECONDS);
-          if (c === 'policy') await edgeQuiet(up);
+          if (c === 'policy' || c === 'candidate') await edgeQuiet(up);
           const cpu1 = cpuSeconds(pid);
           const e1 = await up.stats();
           const errors = w.connect + w.read + w.write + w.status + w.timeout;
           byCfg[c].push({
             rps: w.requests / (w.durationUs / 1e6), cpuUsPerReq: ((cpu1 - cpu0) * 1e6) / w.requests, errors,
-            ...(c === 'policy' ? { edgeBytesPerReq: (e1.edgeBytes - e0.edgeBytes) / w.requests, delivered: (e1.edgeTransactions - e0.edgeTransactions) / w.requests } : {}),
+            ...(c === 'policy' || c === 'candidate' ? { edgeBytesPerReq: (e1.edgeBytes - e0.edgeBytes) / w.requests, delivered: (e1.edgeTransactions - e0.edgeTransactions) / w.requests } : {}),
           });
         }
         progress(`${size} B rep ${r + 1}/${REPS}: ${CONFIGS.map((c) => `${c} ${fmt(byCfg[c][r].rps, 0)} req/s ${fmt(byCfg[c][r].cpuUsPerReq)} µs CPU`).join(', ')}`);
       }
       // Equal open-loop load: half the no-op AssemblyScript filter's saturated rate.
       const rate = Math.max(10, Math.round(median(byCfg.noop.map((x) => x.rps)) / 2));
-      for (let r = 0; r < REPS; r++) {
+      for (let r = 0; r < (LATENCY ? REPS : 0); r++) {
         const order = CONFIGS.map((_, i) => CONFIGS[(i + r) % CONFIGS.length]);
         for (const c of order) {
           const res = await ac.run({
@@ -274,8 +290,8 @@ async function throughputBench() {
   const rows: (string | number)[][] = [];
   for (const size of SIZES) {
     const by = results[size];
-    const med = (c: ConfigName, k: keyof Sample) => median(by[c].map((x) => x[k] as number));
-    const rel = (c: ConfigName, base: ConfigName, k: keyof Sample) => pairedRatio(by[c].map((x) => x[k] as number), by[base].map((x) => x[k] as number));
+    const med = (c: ConfigName, k: keyof Sample) => median((by[c] ?? []).map((x) => x[k] as number));
+    const rel = (c: ConfigName, base: ConfigName, k: keyof Sample) => pairedRatio((by[c] ?? []).map((x) => x[k] as number), (by[base] ?? []).map((x) => x[k] as number));
     for (const c of CONFIGS) {
       rows.push([
         fmtBytes(size), LABEL[c], fmt(med(c, 'rps'), 0),
@@ -293,6 +309,13 @@ async function throughputBench() {
       noopVsNoneRps: rel('noop', 'none', 'rps'), wasmVsNoneRps: rel('wasm', 'none', 'rps'),
       edgeBytesPerTx: med('policy', 'edgeBytesPerReq'),
       deliveredShare: med('policy', 'delivered'),
+      readsMinusNoopCpuUs: med('reads', 'cpuUsPerReq') - med('noop', 'cpuUsPerReq'), readsVsNoopCpu: rel('reads', 'noop', 'cpuUsPerReq'),
+      policyMinusReadsCpuUs: med('policy', 'cpuUsPerReq') - med('reads', 'cpuUsPerReq'),
+      ...(CANDIDATE ? {
+        candidateVsPolicyCpu: rel('candidate', 'policy', 'cpuUsPerReq'), candidateVsPolicyRps: rel('candidate', 'policy', 'rps'),
+        candidateVsNoopRps: rel('candidate', 'noop', 'rps'), candidateMinusNoopCpuUs: med('candidate', 'cpuUsPerReq') - med('noop', 'cpuUsPerReq'),
+        ...(LATENCY ? { candidateVsPolicyP99: rel('candidate', 'policy', 'p99') } : {}),
+      } : {}),
     };
   }
   tables.push(mdTable(
@@ -304,12 +327,14 @@ async function throughputBench() {
     '## bench:envoy — cost on real Envoy',
     '',
     `Command: \`npm run bench:envoy\` · ${machine()}`,
-    `Envoy ${envoyVersion()}, \`--concurrency 1\` (one worker VM), four gateways running side by side, taken in turn (order rotated each repetition); policy module: \`${displayPath(policyWasmPath())}\` (${readFileSync(policyWasmPath()).length.toLocaleString('en-US')} B), auth on, Edge answering (schema defaults for batching: 200 tx / 1 MiB / 1000 ms flush).`,
+    `Envoy ${envoyVersion()}, \`--concurrency 1\` (one worker VM), ${CONFIGS.length} gateways running side by side, taken in turn (order rotated each repetition); policy module: \`${displayPath(policyWasmPath())}\` (${readFileSync(policyWasmPath()).length.toLocaleString('en-US')} B), auth on, Edge answering (schema defaults for batching: 200 tx / 1 MiB / 1000 ms flush).`,
     `Upstream and Edge: one raw-TCP Node process (bench/lib/fast-upstream.ts). Saturation: wrk, 1 thread, ${CONNECTIONS} connections, ${SECONDS} s per run; Envoy CPU = utime+stime of the Envoy process over the run (for the policy until Edge stopped receiving, delivery included) / requests. Equal load: autocannon open loop at half the no-op AS filter's saturated rate (${rates}), ${RATE_SECONDS} s per run. ${REPS} interleaved repetitions, medians; ratios are medians of per-repetition ratios. Wall time ${fmt(wallS, 0)} s.`,
     `Requests: 12 headers; 0 B is a GET, the others POST a JSON body and get the same size back with 9 response headers.`,
     '',
     tables[0],
     '',
+    ...SIZES.map((s) => `- ${fmtBytes(s)}: the policy's host reads alone (no SDK) cost ${ratio(summary[s].readsVsNoopCpu)} the no-op AS filter's CPU per request (+${fmt(summary[s].readsMinusNoopCpuUs)} µs); the policy costs +${fmt(summary[s].policyMinusReadsCpuUs)} µs over them (its own work: serialising, queueing, delivering).`),
+    ...(CANDIDATE ? SIZES.map((s) => `- ${fmtBytes(s)}: candidate (\`${displayPath(CANDIDATE)}\`) / policy — CPU per request **${ratio(summary[s].candidateVsPolicyCpu)}**, throughput ${ratio(summary[s].candidateVsPolicyRps)}${LATENCY ? `, p99 ${ratio(summary[s].candidateVsPolicyP99)}` : ''}; candidate / no-op AS throughput ${ratio(summary[s].candidateVsNoopRps)} (+${fmt(summary[s].candidateMinusNoopCpuUs)} µs CPU).`) : []),
     ...SIZES.map((s) => `- ${fmtBytes(s)}: policy / no-op AS — throughput **${ratio(summary[s].policyVsNoopRps)}**, CPU per request ${ratio(summary[s].policyVsNoopCpu)} (+${fmt(summary[s].policyMinusNoopCpuUs)} µs), p99 at equal load **${ratio(summary[s].policyVsNoopP99)}** (p50 ${ratio(summary[s].policyVsNoopP50)}); at saturation Edge received ${(summary[s].deliveredShare * 100).toFixed(0)} % of the transactions (the rest dropped queue_full: delivery is the bound, see the stats line), ${fmt(summary[s].edgeBytesPerTx, 0)} Edge bytes per request.`),
     `- The policy's warning/error lines during the run: ${warnings}; its stats line with the most captured (the worker's): ${lastStats ?? '(none in this run)'}`,
   ].join('\n');

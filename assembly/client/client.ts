@@ -132,10 +132,7 @@ export class CequenceClient {
 
   onTick(): void {
     const now = nowMillis();
-    // A full collection each tick, for the small managed objects (the large buffers are unmanaged
-    // blocks, freed by their owners: raw-bytes.ts). It runs before pump() so that the batch assembled
-    // next finds the freed room.
-    __collect();
+    // No collection here: the collector runs when the host's call returns (gc.ts, exports.ts).
     this.edge.pump(now);
     this.edge.warnDrops(now);
     this.pushMetrics();

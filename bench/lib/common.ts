@@ -78,9 +78,82 @@ const EMPTY_WAT = `(module
   (func (export "proxy_on_delete") (param i32))
 )`;
 
+/**
+ * A no-op filter that makes the host reads the policy makes on a captured stream, and nothing else: both
+ * header maps (their size, then the pairs), the three properties (source and destination address,
+ * request protocol), the clock, and each body chunk up to 32 KiB a side (proxy_get_buffer_bytes with
+ * start 0, len min(chunk, room)). Every read returns its bytes through the exported malloc (a bump
+ * allocator, rewound when it passes 1 MiB: the bytes are never looked at). The floor of any proxy-wasm
+ * filter that captures what the policy captures: the ABI's own cost of getting the data out of Envoy.
+ */
+const READS_WAT = `(module
+  (import "env" "proxy_get_header_map_size" (func $hms (param i32 i32) (result i32)))
+  (import "env" "proxy_get_header_map_pairs" (func $hmp (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_property" (func $prop (param i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_buffer_bytes" (func $buf (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_current_time_nanoseconds" (func $now (param i32) (result i32)))
+  (memory (export "memory") 40)
+  (data (i32.const 64) "source\\00address")
+  (data (i32.const 96) "destination\\00address")
+  (data (i32.const 128) "request\\00protocol")
+  ;; 16..24: result cell (ptr, size); 32: clock; 16384..: room left per context (1024 slots, 2 sides)
+  (global $top (mut i32) (i32.const 65536))
+  (func (export "malloc") (param $n i32) (result i32)
+    (local $p i32)
+    (if (i32.gt_u (i32.add (global.get $top) (local.get $n)) (i32.const 2555904)) (then (global.set $top (i32.const 65536))))
+    (if (i32.gt_u (local.get $n) (i32.const 2490368)) (then (return (i32.const 0))))
+    (local.set $p (global.get $top))
+    (global.set $top (i32.add (global.get $top) (local.get $n))) (local.get $p))
+  (func $slot (param $ctx i32) (param $side i32) (result i32)
+    (i32.add (i32.const 16384) (i32.shl (i32.add (i32.shl (i32.and (local.get $ctx) (i32.const 1023)) (i32.const 1)) (local.get $side)) (i32.const 2))))
+  (func $headers (param $map i32)
+    (drop (call $hms (local.get $map) (i32.const 20)))
+    (drop (call $hmp (local.get $map) (i32.const 16) (i32.const 20))))
+  (func $body (param $ctx i32) (param $side i32) (param $len i32)
+    (local $room i32) (local $want i32)
+    (local.set $room (i32.load (call $slot (local.get $ctx) (local.get $side))))
+    (local.set $want (select (local.get $len) (local.get $room) (i32.lt_u (local.get $len) (local.get $room))))
+    (if (i32.gt_u (local.get $want) (i32.const 0)) (then
+      (drop (call $buf (local.get $side) (i32.const 0) (local.get $want) (i32.const 16) (i32.const 20)))
+      (i32.store (call $slot (local.get $ctx) (local.get $side)) (i32.sub (local.get $room) (local.get $want))))))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "_initialize"))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param i32 i32) (result i32)
+    (i32.store (call $slot (local.get $ctx) (i32.const 0)) (i32.const 32768))
+    (call $headers (i32.const 0))
+    (drop (call $now (i32.const 32)))
+    (drop (call $prop (i32.const 64) (i32.const 14) (i32.const 16) (i32.const 20)))
+    (drop (call $prop (i32.const 96) (i32.const 19) (i32.const 16) (i32.const 20)))
+    (drop (call $prop (i32.const 128) (i32.const 16) (i32.const 16) (i32.const 20)))
+    (i32.const 0))
+  (func (export "proxy_on_request_body") (param $ctx i32) (param $len i32) (param i32) (result i32)
+    (call $body (local.get $ctx) (i32.const 0) (local.get $len)) (i32.const 0))
+  (func (export "proxy_on_request_trailers") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_response_headers") (param $ctx i32) (param i32 i32) (result i32)
+    (i32.store (call $slot (local.get $ctx) (i32.const 1)) (i32.const 32768))
+    (call $headers (i32.const 2)) (i32.const 0))
+  (func (export "proxy_on_response_body") (param $ctx i32) (param $len i32) (param i32) (result i32)
+    (call $body (local.get $ctx) (i32.const 1) (local.get $len)) (i32.const 0))
+  (func (export "proxy_on_response_trailers") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_log") (param i32))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32))
+)`;
+
+/** The hand-written no-op module (EMPTY_WAT). */
 export async function emptyWasm(): Promise<Buffer> {
+  return watModule(EMPTY_WAT);
+}
+/** The hand-written reads-only module (READS_WAT). */
+export async function readsWasm(): Promise<Buffer> {
+  return watModule(READS_WAT);
+}
+async function watModule(text: string): Promise<Buffer> {
   const binaryen = (await import('binaryen')).default as any;
-  const m = binaryen.parseText(EMPTY_WAT);
+  const m = binaryen.parseText(text);
   const bytes = Buffer.from(m.emitBinary());
   m.dispose();
   return bytes;

@@ -17,7 +17,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 
 const ASC_FLAGS = [
-  '--runtime', 'incremental', '--exportStart', '_initialize', '--use', 'abort=abort_proc_exit',
+  '--runtime', 'minimal', '--exportStart', '_initialize', '--use', 'abort=abort_proc_exit',
   '-O3', '--shrinkLevel', '1', '--noAssert',
 ];
 

@@ -4,7 +4,7 @@
 // Request headers: x-test-txn (test id, [A-Za-z0-9_-]), x-test-pad (bytes of padding). Each transaction
 // is in Cequence's wire format (the mock Edge accepts nothing else): the test id travels as the path
 // /api/<id>, the padding as the response body.
-export * from "@solo-io/proxy-runtime/assembly/exports";
+export * from "../../../assembly/exports"; // the policy's entry points (collector bracketing: assembly/gc.ts)
 export { malloc, free } from "../../../assembly/host"; // the policy's malloc: its raw reads need it
 import { RootContext, Context, registerRootContext, FilterHeadersStatusValues } from "@solo-io/proxy-runtime/assembly";
 import { RawBytes } from "../../../assembly/raw-bytes";

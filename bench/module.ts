@@ -4,6 +4,8 @@
 // (12) → response body chunks → on_log → on_done → on_delete (host.runStream), bodies of 0 B, 1 KiB,
 // 32 KiB and 1 MiB on each side, in 16 KiB chunks. Subjects, interleaved in every repetition:
 //   empty  — a hand-written module whose callbacks return at once: the emulator host's own cost
+//   reads  — a hand-written module that makes the policy's host reads and nothing else (READS_WAT in
+//            bench/lib/common.ts): what getting the captured data out of the host costs by itself
 //   noop   — bench/noop, the no-op AssemblyScript filter built exactly like the policy
 //   policy — the release policy module, configured against the mock Cequence on loopback
 // The policy captures every transaction (status 200) and queues it. Between timed repetitions (not
@@ -20,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { ProxyWasmHost } from '../emulator/host/index.ts';
 import type { MockCequence } from '../emulator/mock-cequence.ts';
 import {
-  emptyWasm, envInt, fmt, LONG, machineFacts, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, displayPath, progress, ratio, report,
+  emptyWasm, readsWasm, envInt, fmt, LONG, machineFacts, mdTable, median, noopWasm, pairedRatio, policyWasm, policyWasmPath, displayPath, progress, ratio, report,
 } from './lib/common.ts';
 import { assertHealthy, clustersFor, FakeClock, policyConfig, settle, startMock, subjectHost, tick, typicalStream } from './lib/harness.ts';
 
@@ -31,7 +33,7 @@ const TARGET_MS = envInt('BENCH_REP_MS', LONG ? 120 : 60);
 const WARM_MS = LONG ? 1000 : 300;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-type Name = 'empty' | 'noop' | 'policy' | 'candidate';
+type Name = 'empty' | 'reads' | 'noop' | 'policy' | 'candidate';
 // BENCH_CANDIDATE_WASM: a second policy build, interleaved with the first (to measure an optimisation).
 // BENCH_CANDIDATE_CONFIG: fields merged into the candidate's configuration; "controls" is the capture
 // controls' cost case: 10 path exclusions and an excluded method that never match this traffic, 3
@@ -55,10 +57,11 @@ async function main(): Promise<void> {
   const mock: MockCequence = await startMock(clock);
   const subjects: Subject[] = [
     { name: 'empty', host: await subjectHost(await emptyWasm(), { clock }) },
+    { name: 'reads', host: await subjectHost(await readsWasm(), { clock }) },
     { name: 'noop', host: await subjectHost(noopWasm(), { clock }) },
     { name: 'policy', host: await subjectHost(policyWasm(), { clock, config: policyConfig(mock), clusters: clustersFor(mock) }) },
   ];
-  const policy = subjects[2].host;
+  const policy = subjects[3].host;
   if (CANDIDATE) subjects.push({ name: 'candidate', host: await subjectHost(readFileSync(CANDIDATE), { clock, config: { ...policyConfig(mock), ...CANDIDATE_CONFIG }, clusters: clustersFor(mock) }) });
   let expectedAtEdge = 0;
   let edgeTotal = 0;
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
       clock.advance(1000);
       for (const s of subjects) tick(s.host);
       await settle(policy);
-      if (CANDIDATE) await settle(subjects[3].host);
+      if (CANDIDATE) await settle(subjects[4].host);
       edgeTotal += mock.counts.transactions;
       mock.reset();
       if (edgeTotal >= expectedAtEdge) return;
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
       }
     }
     const n = Math.max(5, Math.min(cap, Math.round((TARGET_MS * 1000) / probe)));
-    perSize[size] = { n, us: { empty: [], noop: [], policy: [], candidate: [] } };
+    perSize[size] = { n, us: { empty: [], reads: [], noop: [], policy: [], candidate: [] } };
     progress(`module: ${SIZE_LABEL[size]} — ${n} transactions per repetition, ${REPS} repetitions`);
   }
 
@@ -131,14 +134,15 @@ async function main(): Promise<void> {
   const data: Record<string, unknown> = {};
   for (const size of SIZES) {
     const { n, us } = perSize[size];
-    const m = { empty: median(us.empty), noop: median(us.noop), policy: median(us.policy) };
+    const m = { empty: median(us.empty), reads: median(us.reads), noop: median(us.noop), policy: median(us.policy) };
     const rNoop = pairedRatio(us.policy, us.noop);
     const added = median(us.policy.map((p, i) => p - us.noop[i]));
+    const readsAdded = median(us.reads.map((p, i) => p - us.empty[i]));
     rows.push([
-      SIZE_LABEL[size], fmt(m.empty), fmt(m.noop), fmt(m.policy), ratio(rNoop), fmt(added),
+      SIZE_LABEL[size], fmt(m.empty), fmt(m.reads), fmt(readsAdded), fmt(m.noop), fmt(m.policy), ratio(rNoop), fmt(added),
       fmt(1e6 / m.policy, 0), fmt(1e6 / m.noop, 0), n,
     ]);
-    data[size] = { n, reps: REPS, medianUs: m, policyOverNoop: rNoop, addedUs: added, samples: us };
+    data[size] = { n, reps: REPS, medianUs: m, policyOverNoop: rNoop, addedUs: added, readsOverEmptyUs: readsAdded, samples: us };
   }
   const big = perSize[1048576].us;
   const mid = perSize[32768].us;
@@ -160,7 +164,7 @@ One transaction: 12 request headers + body, 12 response headers + body (same siz
 The policy is configured against the mock Cequence (auth on); its queue is drained between repetitions (untimed), so the timed part is capture + serialise + enqueue; every captured transaction reached the mock Edge: ${edgeOk ? `yes (${edgeTotal})` : `NO (${edgeTotal} of ${expectedAtEdge})`}.
 
 ${mdTable(
-    ['body (each side)', 'empty host µs/tx', 'no-op µs/tx', 'policy µs/tx', 'policy / no-op', 'policy − no-op µs', 'policy tx/s/core', 'no-op tx/s/core', 'tx per rep'],
+    ['body (each side)', 'empty host µs/tx', 'reads only µs/tx', 'reads − empty µs', 'no-op µs/tx', 'policy µs/tx', 'policy / no-op', 'policy − no-op µs', 'policy tx/s/core', 'no-op tx/s/core', 'tx per rep'],
     rows,
   )}
 
@@ -168,6 +172,7 @@ ${mdTable(
 - 1 KiB / 1 KiB transaction, policy / no-op: **${ratio(kb.policyOverNoop)}** (target ≤ 2×).
 ${candidateNote}
 - "empty host" is a hand-written module whose callbacks return at once: what the emulator's JS host costs per stream (it is part of every column; Envoy's C++ host is cheaper).
+- "reads only" is a hand-written module that makes the policy's host reads (both header maps, three properties, the clock, the body chunks up to 32 KiB a side) and nothing else: "reads − empty" is what getting the captured data out of the host costs in the emulator, a floor for any filter that captures it.
 `;
   report('module', md, { reps: REPS, sizes: data, totalBigOverMid, addedBigOverMid: addedBig / addedMid, edgeTotal, expectedAtEdge });
 

@@ -5,6 +5,7 @@
 // never from a stream's on_log (enqueue only queues), so every call is owned and answered here. The
 // decisions live in pure modules (delivery.ts, token.ts, queue.ts, batch.ts, backoff.ts, oauth.ts,
 // shared-token.ts, stats.ts); the flows make the host calls and write the log lines.
+import { collectOnReturn } from "../gc";
 import { RootContext } from "@solo-io/proxy-runtime/assembly";
 import { HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";
@@ -132,7 +133,9 @@ export class CequenceClient {
 
   onTick(): void {
     const now = nowMillis();
-    // No collection here: the collector runs when the host's call returns (gc.ts, exports.ts).
+    // Not here but when the host's call returns (gc.ts: the minimal runtime must not collect while
+    // the module's frames are live); each tick collects what the streams since the last one left.
+    collectOnReturn();
     this.edge.pump(now);
     this.edge.warnDrops(now);
     this.pushMetrics();

@@ -27,7 +27,7 @@
 //                           BENCH_ENVOY_SIZES (comma-separated body sizes, default 0,1024,32768,1048576),
 //                           BENCH_ENVOY_LATENCY=0 (saturation only, no open-loop runs), BENCH_ENVOY_CONFIGS
 //                           (comma-separated gateways to run besides noop and policy, e.g. `candidate`),
-//                           BENCH_POLICY_WASM (another build of the policy), BENCH_CANDIDATE_WASM (a fifth
+//                           BENCH_POLICY_WASM (another build of the policy), BENCH_CANDIDATE_WASM (a sixth
 //                           gateway running that build, interleaved with the rest: what a change buys)
 //   npm run bench:envoy -- --memory
 //                           Envoy RSS and the VMs' linear memory after BENCH_MEMORY_TXNS (default 1,000,000)
@@ -269,7 +269,7 @@ async function throughputBench() {
           const i = r;
           Object.assign(byCfg[c][i], { p50: res.p50, p99: res.p99, rate: res.rps, errors: byCfg[c][i].errors + res.non2xx + res.errors + res.timeouts });
         }
-        if (r === REPS - 1 || true) progress(`${size} B open loop ${rate} req/s rep ${r + 1}/${REPS}: ${CONFIGS.map((c) => `${c} p50 ${fmt(byCfg[c][r].p50!)} p99 ${fmt(byCfg[c][r].p99!)} ms`).join(', ')}`);
+        progress(`${size} B open loop ${rate} req/s rep ${r + 1}/${REPS}: ${CONFIGS.map((c) => `${c} p50 ${fmt(byCfg[c][r].p50!)} p99 ${fmt(byCfg[c][r].p99!)} ms`).join(', ')}`);
       }
       await edgeQuiet(up);
     }
@@ -333,7 +333,7 @@ async function throughputBench() {
     '',
     tables[0],
     '',
-    ...SIZES.map((s) => `- ${fmtBytes(s)}: the policy's host reads alone (no SDK) cost ${ratio(summary[s].readsVsNoopCpu)} the no-op AS filter's CPU per request (+${fmt(summary[s].readsMinusNoopCpuUs)} µs); the policy costs +${fmt(summary[s].policyMinusReadsCpuUs)} µs over them (its own work: serialising, queueing, delivering).`),
+    ...(!CONFIGS.includes('reads') ? [] : SIZES.map((s) => `- ${fmtBytes(s)}: the policy's host reads alone (no SDK) cost ${ratio(summary[s].readsVsNoopCpu)} the no-op AS filter's CPU per request (+${fmt(summary[s].readsMinusNoopCpuUs)} µs); the policy costs +${fmt(summary[s].policyMinusReadsCpuUs)} µs over them (its own work: serialising, queueing, delivering).`)),
     ...(CANDIDATE ? SIZES.map((s) => `- ${fmtBytes(s)}: candidate (\`${displayPath(CANDIDATE)}\`) / policy — CPU per request **${ratio(summary[s].candidateVsPolicyCpu)}**, throughput ${ratio(summary[s].candidateVsPolicyRps)}${LATENCY ? `, p99 ${ratio(summary[s].candidateVsPolicyP99)}` : ''}; candidate / no-op AS throughput ${ratio(summary[s].candidateVsNoopRps)} (+${fmt(summary[s].candidateMinusNoopCpuUs)} µs CPU).`) : []),
     ...SIZES.map((s) => `- ${fmtBytes(s)}: policy / no-op AS — throughput **${ratio(summary[s].policyVsNoopRps)}**, CPU per request ${ratio(summary[s].policyVsNoopCpu)} (+${fmt(summary[s].policyMinusNoopCpuUs)} µs), p99 at equal load **${ratio(summary[s].policyVsNoopP99)}** (p50 ${ratio(summary[s].policyVsNoopP50)}); at saturation Edge received ${(summary[s].deliveredShare * 100).toFixed(0)} % of the transactions (the rest dropped queue_full: delivery is the bound, see the stats line), ${fmt(summary[s].edgeBytesPerTx, 0)} Edge bytes per request.`),
     `- The policy's warning/error lines during the run: ${warnings}; its stats line with the most captured (the worker's): ${lastStats ?? '(none in this run)'}`,

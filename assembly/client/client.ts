@@ -5,10 +5,10 @@
 // never from a stream's on_log (enqueue only queues), so every call is owned and answered here. The
 // decisions live in pure modules (delivery.ts, token.ts, queue.ts, batch.ts, backoff.ts, oauth.ts,
 // shared-token.ts, stats.ts); the flows make the host calls and write the log lines.
-import { collectOnReturn } from "../gc";
 import { RootContext } from "@solo-io/proxy-runtime/assembly";
 import { HeaderMapTypeValues } from "@solo-io/proxy-runtime/assembly/runtime";
 import { Config } from "../config/config";
+import { collectOnReturn } from "../gc";
 import { nowMillis, nowNanos, getHeaderValue } from "../host";
 import { logInfo, logWarn } from "../log";
 import { Rng, mix64 } from "./rng";

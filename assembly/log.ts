@@ -2,15 +2,16 @@
 // Debug-mode lines are written at info level: enableDebugLogs, not the gateway's log level, decides
 // whether they appear (guide: "Log levels"). Callers test config.debug before building a debug string.
 import { log, LogLevelValues } from "@solo-io/proxy-runtime/assembly";
+import { msg } from "./msg";
 
 export function logInfo(message: string): void {
-  log(LogLevelValues.info, "[cequence] " + message);
+  log(LogLevelValues.info, msg("[cequence] ") + message);
 }
 
 export function logWarn(message: string): void {
-  log(LogLevelValues.warn, "[cequence] " + message);
+  log(LogLevelValues.warn, msg("[cequence] ") + message);
 }
 
 export function logError(message: string): void {
-  log(LogLevelValues.error, "[cequence] " + message);
+  log(LogLevelValues.error, msg("[cequence] ") + message);
 }

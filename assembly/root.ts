@@ -12,6 +12,7 @@ import { TransactionSink } from "./capture/sink";
 import { setCaptureBudget } from "./capture/budget";
 import { CequenceClient } from "./client/client";
 import { RawBytes } from "./raw-bytes";
+import { msg } from "./msg";
 
 export class PolicyRoot extends RootContext implements TransactionSink {
   /** null while the configuration is missing or invalid: streams then pass untouched, nothing is captured. */
@@ -31,11 +32,11 @@ export class PolicyRoot extends RootContext implements TransactionSink {
     if (configuration_size > 0) bytes = getBufferBytes(BufferTypeValues.PluginConfiguration, 0, configuration_size);
     if (bytes == null) bytes = new ArrayBuffer(0);
     const result = parseConfig(Uint8Array.wrap(bytes));
-    for (let i = 0; i < result.warnings.length; i++) logWarn("Configuration warning: " + result.warnings[i]);
+    for (let i = 0; i < result.warnings.length; i++) logWarn(msg("Configuration warning: ") + result.warnings[i]);
     const config = result.config;
     if (config == null) {
       // Returning true keeps the gateway serving: the policy stays loaded but captures nothing.
-      logError("Invalid configuration, capture disabled: " + result.error);
+      logError(msg("Invalid configuration, capture disabled: ") + result.error);
       this.config = null;
       const client = this.client;
       if (client != null) client.stopCapture();
@@ -52,10 +53,10 @@ export class PolicyRoot extends RootContext implements TransactionSink {
     } else {
       client.reconfigure(config);
     }
-    logInfo("Policy configured (debug_logs=" + (config.debug ? "true" : "false") + ")");
-    if (!setTickPeriodMillis(client.tickPeriodMs())) logError("Could not start the delivery timer; transactions will not be sent");
-    logInfo("Root context initialized");
-    if (config.debug) logInfo("Configuration: " + config.describe());
+    logInfo(msg("Policy configured (debug_logs=") + (config.debug ? msg("true") : msg("false")) + ")");
+    if (!setTickPeriodMillis(client.tickPeriodMs())) logError(msg("Could not start the delivery timer; transactions will not be sent"));
+    logInfo(msg("Root context initialized"));
+    if (config.debug) logInfo(msg("Configuration: ") + config.describe());
     return true;
   }
 

@@ -35,6 +35,7 @@ import { sourceInfoFor } from "./source-info";
 import { CaptureControls } from "./controls";
 import { captureCounts } from "./counters";
 import { TransactionSink } from "./sink";
+import { msg } from "../msg";
 
 let sizeMismatchSaid = false;
 
@@ -106,7 +107,7 @@ export class CaptureContext extends Context {
     this.responseComplete = false;
     if (this.config.debug) {
       const line = readRequestLine(HeaderPairs.of(x.requestHeaders));
-      logInfo("Captured " + line.method.toString() + " " + line.path.toString() + " (" + line.headerCount.toString() + " headers)");
+      logInfo(msg("Captured ") + line.method.toString() + " " + line.path.toString() + " (" + line.headerCount.toString() + msg(" headers)"));
     }
     return FilterHeadersStatusValues.Continue;
   }
@@ -209,7 +210,7 @@ export class CaptureContext extends Context {
       if (bytes != null) {
         // Never expected: transactionSize is exact (tests hold it so). Said, and counted as dropped.
         bytes.free();
-        if (!sizeMismatchSaid) logError("Internal error: a transaction was not the size worked out for it; dropped and counted under queue_full (said once; please report)");
+        if (!sizeMismatchSaid) logError(msg("Internal error: a transaction was not the size worked out for it; dropped and counted under queue_full (said once; please report)"));
         sizeMismatchSaid = true;
       }
       this.release();
@@ -218,7 +219,7 @@ export class CaptureContext extends Context {
     }
     if (this.config.debug) {
       const line = readRequestLine(HeaderPairs.of(x.requestHeaders));
-      logInfo("Built transaction " + id + " (" + line.method.toString() + " " + line.path.toString() + " - " + x.status.toString() + ")");
+      logInfo(msg("Built transaction ") + id + " (" + line.method.toString() + " " + line.path.toString() + " - " + x.status.toString() + ")");
     }
     this.release(); // the stream's blocks go back before the transaction is queued
     this.sink.enqueue(bytes!);

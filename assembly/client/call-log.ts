@@ -4,12 +4,13 @@ import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
 import { Config } from "../config/config";
 import { logError } from "../log";
 import { LogLimiter } from "./ratelimit";
+import { msg } from "../msg";
 
 export function describeStatus(status: u32): string {
-  if (status == 0) return "status=0, connection reset or no response";
-  if (status == 503) return "status=503, unavailable or connect failure";
-  if (status == 504) return "status=504, timeout";
-  return "status=" + status.toString();
+  if (status == 0) return msg("status=0, connection reset or no response");
+  if (status == 503) return msg("status=503, unavailable or connect failure");
+  if (status == 504) return msg("status=504, timeout");
+  return msg("status=") + status.toString();
 }
 
 /** Shared by both flows: each keeps its own limiter for its cluster's mismatch; other refusals share one. */
@@ -30,15 +31,15 @@ export class RefusedCallLog {
     if (result == WasmResultValues.BadArgument) {
       if (!mismatch.allow(now, interval)) return;
       const more = mismatch.takeSuppressed();
-      logError("serviceNamespace mismatch: the gateway has no cluster " + cluster + " (the " + service +
-        " Service in namespace \"" + config.serviceNamespace + "\"); serviceNamespace must equal the Services' metadata.namespace. " +
-        "Transactions stay queued (bounded; the oldest are dropped when full)" +
-        (more > 0 ? " [" + more.toString() + " similar refusals since the last line]" : ""));
+      logError(msg("serviceNamespace mismatch: the gateway has no cluster ") + cluster + msg(" (the ") + service +
+        msg(" Service in namespace \"") + config.serviceNamespace + msg("\"); serviceNamespace must equal the Services' metadata.namespace. ") +
+        msg("Transactions stay queued (bounded; the oldest are dropped when full)") +
+        (more > 0 ? " [" + more.toString() + msg(" similar refusals since the last line]") : ""));
       return;
     }
     if (!this.dispatchError.allow(now, interval)) return;
     const more = this.dispatchError.takeSuppressed();
-    logError("Root: the gateway refused a call to " + cluster + " (proxy_http_call result=" + result.toString() + ")" +
-      (more > 0 ? " [" + more.toString() + " similar refusals since the last line]" : ""));
+    logError(msg("Root: the gateway refused a call to ") + cluster + msg(" (proxy_http_call result=") + result.toString() + ")" +
+      (more > 0 ? " [" + more.toString() + msg(" similar refusals since the last line]") : ""));
   }
 }

@@ -21,6 +21,7 @@ import { TokenFlow } from "./token-flow";
 import { EdgeFlow } from "./edge-flow";
 import { RawBytes } from "../raw-bytes";
 import { countsLine, pushMetrics } from "./report";
+import { msg } from "../msg";
 
 /** Tick period: fine enough for the flush interval (>= 100 ms) and retry timing, cheap per worker. */
 const TICK_MS: u32 = 100;
@@ -68,9 +69,9 @@ export class CequenceClient {
     this.tokens = tokens;
     this.edge = new EdgeFlow(config, rng, m, calls, refusals, workerId, tokens);
     if (m.refusedDefinitions > 0) {
-      logWarn("Metrics: the gateway refused " + m.refusedDefinitions.toString() + " of " + (<i32>M.COUNT).toString() +
-        " metric definition(s) (first " + m.firstRefused + ", result=" + m.firstRefusedResult.toString() +
-        "); those are not reported, the Stats line still counts everything");
+      logWarn(msg("Metrics: the gateway refused ") + m.refusedDefinitions.toString() + msg(" of ") + (<i32>M.COUNT).toString() +
+        msg(" metric definition(s) (first ") + m.firstRefused + msg(", result=") + m.firstRefusedResult.toString() +
+        msg("); those are not reported, the Stats line still counts everything"));
     }
   }
 
@@ -121,9 +122,9 @@ export class CequenceClient {
       o.discard(); // what cannot be sent any more gives its memory back (the VM may serve a new root)
     }
     if (queued + inFlight > 0) {
-      logWarn("Shutting down: " + (queued + inFlight).toString() + " transaction(s) queued or in flight are not sent; " + line);
+      logWarn(msg("Shutting down: ") + (queued + inFlight).toString() + msg(" transaction(s) queued or in flight are not sent; ") + line);
     } else {
-      logInfo("Shutting down: every captured transaction was sent or counted as dropped; " + line);
+      logInfo(msg("Shutting down: every captured transaction was sent or counted as dropped; ") + line);
     }
   }
 
@@ -141,7 +142,7 @@ export class CequenceClient {
     this.pushMetrics();
     if (now - this.lastStatsMs >= <i64>this.config.statsIntervalMs) {
       this.lastStatsMs = now;
-      logInfo(countsLine(this.edge.outbox) + (this.capturing ? "" : " (capture stopped: invalid configuration)"));
+      logInfo(countsLine(this.edge.outbox) + (this.capturing ? "" : msg(" (capture stopped: invalid configuration)")));
     }
   }
 
@@ -149,7 +150,7 @@ export class CequenceClient {
     const call = this.calls.take(callId);
     if (call == null) return;
     const now = nowMillis();
-    const status = numHeaders == 0 ? <u32>0 : parseStatus(getHeaderValue(HeaderMapTypeValues.HttpCallResponseHeaders, ":status"));
+    const status = numHeaders == 0 ? <u32>0 : parseStatus(getHeaderValue(HeaderMapTypeValues.HttpCallResponseHeaders, msg(":status")));
     if (call.kind == CALL_TOKEN) this.tokens.onResponse(call, callId, status, bodySize, now);
     else this.edge.onResponse(call, callId, status, now);
     this.edge.pump(now);

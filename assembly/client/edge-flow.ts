@@ -14,6 +14,7 @@ import { PendingCall, PendingCalls } from "./calls";
 import { RefusedCallLog, describeStatus } from "./call-log";
 import { TokenFlow } from "./token-flow";
 import { RawBytes } from "../raw-bytes";
+import { msg } from "../msg";
 
 function settingsFrom(c: Config): DeliverySettings {
   const s = new DeliverySettings();
@@ -84,8 +85,8 @@ export class EdgeFlow {
       this.metrics.add(M.EdgeTimeout, <i64>exp.lostCalls); // no answer at all, well past the timeout
     }
     if (exp.gaveUpBatches > 0) {
-      logError("Root: gave up on " + exp.gaveUpBatches.toString() + " batch(es) after " + (c.retryGiveUpMs / 1000).toString() +
-        " s of retries: " + exp.gaveUpTransactions.toString() + " transaction(s) dropped");
+      logError(msg("Root: gave up on ") + exp.gaveUpBatches.toString() + msg(" batch(es) after ") + (c.retryGiveUpMs / 1000).toString() +
+        msg(" s of retries: ") + exp.gaveUpTransactions.toString() + msg(" transaction(s) dropped"));
     }
 
     if (c.authEnabled && o.hasWork()) this.tokens.ensure(now);
@@ -104,20 +105,20 @@ export class EdgeFlow {
     const token = this.tokens.token;
     // No content-length header: the gateway sets the framing of a dispatched call's body itself.
     const h = new HeaderList();
-    h.add(":method", "POST").add(":path", c.edgePath).add(":authority", c.edgeAuthority)
-      .add("content-type", "application/json").add("user-agent", USER_AGENT).add("x-cequence-batch-id", this.workerId + "-" + b.id.toString());
-    if (c.authEnabled) h.add("authorization", "Bearer " + token.token);
+    h.add(msg(":method"), msg("POST")).add(msg(":path"), c.edgePath).add(msg(":authority"), c.edgeAuthority)
+      .add(msg("content-type"), msg("application/json")).add(msg("user-agent"), USER_AGENT).add(msg("x-cequence-batch-id"), this.workerId + "-" + b.id.toString());
+    if (c.authEnabled) h.add(msg("authorization"), msg("Bearer ") + token.token);
     const r = httpCall(c.edgeCluster, h.serialize(), b.body.ptr, <usize>b.body.len, <u32>c.edgeTimeoutMs);
     if (r.result == WasmResultValues.Ok) {
       this.outbox.dispatched(b, now, r.callId, <i64>c.edgeTimeoutMs, token.generation);
       this.calls.registerEdge(r.callId, b, now);
-      if (c.debug) logInfo("Root: sending " + b.count.toString() + " transaction(s) to edge");
+      if (c.debug) logInfo(msg("Root: sending ") + b.count.toString() + msg(" transaction(s) to edge"));
       return true;
     }
     const outcome = this.outbox.refused(b, now, this.rng.nextU32());
-    this.refusals.report(c, r.result, c.edgeCluster, "cequence-edge-service", this.edgeMismatch, now);
+    this.refusals.report(c, r.result, c.edgeCluster, msg("cequence-edge-service"), this.edgeMismatch, now);
     if (outcome == Outcome.GaveUp) {
-      logError("Root: gave up on a batch after " + (c.retryGiveUpMs / 1000).toString() + " s of retries: " + b.count.toString() + " transaction(s) dropped");
+      logError(msg("Root: gave up on a batch after ") + (c.retryGiveUpMs / 1000).toString() + msg(" s of retries: ") + b.count.toString() + msg(" transaction(s) dropped"));
     }
     return false;
   }
@@ -138,23 +139,23 @@ export class EdgeFlow {
     const outcome = this.outbox.complete(b, callId, status, now, c.authEnabled, this.rng.nextU32());
     if (outcome == Outcome.Sent) {
       if (c.authEnabled) token.acceptedByEdge();
-      if (c.debug) logInfo("Root: edge callback - " + n + " transaction(s) sent (status=" + status.toString() + ")");
+      if (c.debug) logInfo(msg("Root: edge callback - ") + n + msg(" transaction(s) sent (status=") + status.toString() + ")");
     } else if (outcome == Outcome.Retry) {
-      logError("Root: edge callback - " + n + " transaction(s) not sent (" + describeStatus(status) + "); retrying in " + b.lastDelayMs.toString() + " ms");
+      logError(msg("Root: edge callback - ") + n + msg(" transaction(s) not sent (") + describeStatus(status) + msg("); retrying in ") + b.lastDelayMs.toString() + " ms");
     } else if (outcome == Outcome.GaveUp) {
-      logError("Root: edge callback - " + n + " transaction(s) not sent (" + describeStatus(status) + "); gave up after " +
-        (c.retryGiveUpMs / 1000).toString() + " s of retries, " + n + " transaction(s) dropped");
+      logError(msg("Root: edge callback - ") + n + msg(" transaction(s) not sent (") + describeStatus(status) + msg("); gave up after ") +
+        (c.retryGiveUpMs / 1000).toString() + msg(" s of retries, ") + n + msg(" transaction(s) dropped"));
     } else if (outcome == Outcome.AuthRetry) {
       token.refusedByEdge(generation, now, <i64>c.retryInitialBackoffMs, <i64>c.retryMaxBackoffMs, this.rng.nextU32());
-      logError("Root: edge callback - " + n + " transaction(s) not sent (status=401); discarding the access token and re-sending once with a new one");
+      logError(msg("Root: edge callback - ") + n + msg(" transaction(s) not sent (status=401); discarding the access token and re-sending once with a new one"));
     } else if (outcome == Outcome.Rejected) {
       let hint = "";
       if (status == 401) {
         hint = c.authEnabled
-          ? "; Edge refused a fresh token too: check cequenceClientId and cequenceClientSecret"
-          : "; Edge requires a token: set cequenceAuthEnabled to true with cequenceClientId and cequenceClientSecret";
+          ? msg("; Edge refused a fresh token too: check cequenceClientId and cequenceClientSecret")
+          : msg("; Edge requires a token: set cequenceAuthEnabled to true with cequenceClientId and cequenceClientSecret");
       }
-      logError("Root: edge callback - " + n + " transaction(s) rejected (status=" + status.toString() + "), dropped" + hint);
+      logError(msg("Root: edge callback - ") + n + msg(" transaction(s) rejected (status=") + status.toString() + msg("), dropped") + hint);
     }
   }
 
@@ -163,7 +164,7 @@ export class EdgeFlow {
     const q = this.outbox.queue;
     const n = q.takeDropWarning(now, <i64>this.config.statsIntervalMs);
     if (n == 0) return;
-    logWarn("Queue full: dropped " + n.toString() + " transaction(s) (oldest first; bounds " + q.maxCount.toString() + " transactions queued, " +
-      q.maxBytes.toString() + " bytes queued and in flight); Edge is slow or unreachable");
+    logWarn(msg("Queue full: dropped ") + n.toString() + msg(" transaction(s) (oldest first; bounds ") + q.maxCount.toString() + msg(" transactions queued, ") +
+      q.maxBytes.toString() + msg(" bytes queued and in flight); Edge is slow or unreachable"));
   }
 }

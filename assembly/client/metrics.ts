@@ -16,6 +16,7 @@
 // metrics, so a reason or a status class is part of the name. Envoy shows them on /stats as
 // `wasmcustom.<name>` and on /stats/prometheus as `<name>`. A metric the host refuses to define is
 // left out (one warning line) and the rest still work; an update the host refuses stops that metric.
+import { msg } from "../msg";
 
 export enum MetricKind { Counter = 0, Gauge = 1, Histogram = 2 }
 
@@ -49,30 +50,30 @@ export enum M {
 }
 
 export const METRIC_NAMES: StaticArray<string> = [
-  "cequence_transactions_captured_total",
-  "cequence_transactions_sent_total",
-  "cequence_transactions_dropped_total",
-  "cequence_transactions_dropped_queue_full_count_total",
-  "cequence_transactions_dropped_queue_full_bytes_total",
-  "cequence_transactions_dropped_gave_up_total",
-  "cequence_transactions_dropped_shutdown_total",
-  "cequence_transactions_dropped_rejected_total",
-  "cequence_transactions_excluded_total",
-  "cequence_bodies_skipped_total",
-  "cequence_edge_responses_2xx_total",
-  "cequence_edge_responses_401_total",
-  "cequence_edge_responses_4xx_total",
-  "cequence_edge_responses_5xx_total",
-  "cequence_edge_timeouts_total",
-  "cequence_edge_resets_total",
-  "cequence_edge_responses_other_total",
-  "cequence_token_requests_total",
-  "cequence_token_failures_total",
-  "cequence_queue_transactions",
-  "cequence_queue_bytes",
-  "cequence_in_flight_transactions",
-  "cequence_in_flight_batches",
-  "cequence_edge_round_trip_ms",
+  msg("cequence_transactions_captured_total"),
+  msg("cequence_transactions_sent_total"),
+  msg("cequence_transactions_dropped_total"),
+  msg("cequence_transactions_dropped_queue_full_count_total"),
+  msg("cequence_transactions_dropped_queue_full_bytes_total"),
+  msg("cequence_transactions_dropped_gave_up_total"),
+  msg("cequence_transactions_dropped_shutdown_total"),
+  msg("cequence_transactions_dropped_rejected_total"),
+  msg("cequence_transactions_excluded_total"),
+  msg("cequence_bodies_skipped_total"),
+  msg("cequence_edge_responses_2xx_total"),
+  msg("cequence_edge_responses_401_total"),
+  msg("cequence_edge_responses_4xx_total"),
+  msg("cequence_edge_responses_5xx_total"),
+  msg("cequence_edge_timeouts_total"),
+  msg("cequence_edge_resets_total"),
+  msg("cequence_edge_responses_other_total"),
+  msg("cequence_token_requests_total"),
+  msg("cequence_token_failures_total"),
+  msg("cequence_queue_transactions"),
+  msg("cequence_queue_bytes"),
+  msg("cequence_in_flight_transactions"),
+  msg("cequence_in_flight_batches"),
+  msg("cequence_edge_round_trip_ms"),
 ];
 
 export function metricKind(m: i32): MetricKind {

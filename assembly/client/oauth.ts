@@ -6,6 +6,7 @@
 // catch. Error texts never quote the body: a body may hold a token.
 import { JSON } from "../config/json";
 import { checkJson } from "../config/json-check";
+import { msg } from "../msg";
 
 /** Largest token response read; a bigger one is refused without being parsed. */
 export const MAX_TOKEN_RESPONSE_BYTES: i32 = 65536;
@@ -14,7 +15,7 @@ export const MAX_TOKEN_LENGTH: i32 = 16384;
 /** Longest number literal accepted in a token response (the parser's number handling is quadratic). */
 const MAX_NUMBER_CHARS: i32 = 32;
 
-const HEX = "0123456789ABCDEF";
+const HEX = msg("0123456789ABCDEF");
 
 /** application/x-www-form-urlencoded encoding of a string's UTF-8 bytes (space as '+'). */
 export function formUrlEncode(s: string): string {
@@ -44,7 +45,7 @@ export function formUrlEncode(s: string): string {
 
 /** The token request body. Holds the secret: never log it. */
 export function tokenRequestBody(clientId: string, clientSecret: string): string {
-  return "grant_type=client_credentials&client_id=" + formUrlEncode(clientId) + "&client_secret=" + formUrlEncode(clientSecret);
+  return msg("grant_type=client_credentials&client_id=") + formUrlEncode(clientId) + msg("&client_secret=") + formUrlEncode(clientSecret);
 }
 
 export class TokenResponse {
@@ -108,22 +109,22 @@ export function parseDecimal(s: string, maxDigits: i32): i64 {
 /** Extracts access_token and expires_in from a token endpoint's 200 answer. */
 export function parseTokenResponse(body: Uint8Array): TokenResponse {
   const r = new TokenResponse();
-  if (body.length == 0) return failed(r, "empty response body");
-  if (body.length > MAX_TOKEN_RESPONSE_BYTES) return failed(r, "response body larger than " + MAX_TOKEN_RESPONSE_BYTES.toString() + " bytes");
-  if (checkJson(body).length > 0) return failed(r, "response is not valid JSON");
-  if (!numbersShort(body)) return failed(r, "response has an oversized number");
+  if (body.length == 0) return failed(r, msg("empty response body"));
+  if (body.length > MAX_TOKEN_RESPONSE_BYTES) return failed(r, msg("response body larger than ") + MAX_TOKEN_RESPONSE_BYTES.toString() + msg(" bytes"));
+  if (checkJson(body).length > 0) return failed(r, msg("response is not valid JSON"));
+  if (!numbersShort(body)) return failed(r, msg("response has an oversized number"));
   const doc = JSON.parse(body);
-  if (!doc.isObj) return failed(r, "response is not a JSON object");
+  if (!doc.isObj) return failed(r, msg("response is not a JSON object"));
   const obj = changetype<JSON.Obj>(doc);
 
-  const t = obj.get("access_token");
-  if (t == null || !t.isString) return failed(r, "response has no access_token string");
+  const t = obj.get(msg("access_token"));
+  if (t == null || !t.isString) return failed(r, msg("response has no access_token string"));
   const token = (<JSON.Str>t).valueOf();
-  if (token.length == 0) return failed(r, "access_token is empty");
-  if (token.length > MAX_TOKEN_LENGTH) return failed(r, "access_token is longer than " + MAX_TOKEN_LENGTH.toString() + " characters");
-  if (!tokenCharsOk(token)) return failed(r, "access_token has characters not allowed in an HTTP header");
+  if (token.length == 0) return failed(r, msg("access_token is empty"));
+  if (token.length > MAX_TOKEN_LENGTH) return failed(r, msg("access_token is longer than ") + MAX_TOKEN_LENGTH.toString() + msg(" characters"));
+  if (!tokenCharsOk(token)) return failed(r, msg("access_token has characters not allowed in an HTTP header"));
 
-  const e = obj.get("expires_in");
+  const e = obj.get(msg("expires_in"));
   if (e != null && !e.isNull) {
     let v: i64 = -1;
     if (e.isInteger) {
@@ -134,7 +135,7 @@ export function parseTokenResponse(body: Uint8Array): TokenResponse {
     } else if (e.isString) {
       v = parseDecimal((<JSON.Str>e).valueOf(), 12); // some servers send expires_in as a string
     }
-    if (v <= 0) return failed(r, "expires_in is not a positive number of seconds");
+    if (v <= 0) return failed(r, msg("expires_in is not a positive number of seconds"));
     r.expiresInS = v;
     r.hasExpiresIn = true;
   }

@@ -4,6 +4,7 @@ import { captureCounts } from "../capture/counters";
 import { logWarn } from "../log";
 import { Outbox } from "./delivery";
 import { PolicyMetrics, M } from "./metrics";
+import { msg } from "../msg";
 
 // What the capture controls left out is counted per VM (captureCounts), and a VM can hold two root
 // contexts for a moment (Envoy keeps the VM across a configuration change and replaces the root
@@ -13,7 +14,7 @@ let claimedBodiesSkipped: u64 = 0;
 
 /** What the capture controls left out (not part of the delivery balance: never captured). */
 function captureLine(): string {
-  return " excluded=" + captureCounts.excluded.toString() + " bodies_skipped=" + captureCounts.bodiesSkipped.toString();
+  return msg(" excluded=") + captureCounts.excluded.toString() + msg(" bodies_skipped=") + captureCounts.bodiesSkipped.toString();
 }
 
 /** The delivery counters and what the capture controls left out, as the Stats and shutdown lines say them. */
@@ -47,6 +48,6 @@ export function pushMetrics(m: PolicyMetrics, o: Outbox, droppedAtShutdown: u64,
   m.flush();
   const refused = m.takeUpdateRefusal();
   if (refused.length > 0) {
-    logWarn("Metrics: the gateway refused an update of " + refused + "; that metric is no longer updated (the Stats line still counts it)");
+    logWarn(msg("Metrics: the gateway refused an update of ") + refused + msg("; that metric is no longer updated (the Stats line still counts it)"));
   }
 }

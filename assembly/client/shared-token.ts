@@ -11,6 +11,7 @@
 // how many token requests failed in a row, so the backoff keeps growing whichever worker retries.
 
 import { parseDecimal } from "./oauth";
+import { msg } from "../msg";
 
 export const RECORD_VERSION = "v1";
 
@@ -25,7 +26,7 @@ export function fnv1a32(s: string): u32 {
 }
 
 export function hex32(v: u32): string {
-  const digits = "0123456789abcdef";
+  const digits = msg("0123456789abcdef");
   let s = "";
   for (let i = 7; i >= 0; i--) s += digits.charAt(<i32>((v >> (<u32>i * 4)) & 15));
   return s;

@@ -4,6 +4,7 @@
 // one of: queued, in flight (in a batch being posted or waiting for a retry), sent, or dropped; so
 // captured = sent + dropped + queued + in flight. Dropped is split by reason: the queue was full (the
 // oldest were dropped), a batch was given up after retrying for too long, or Edge rejected a batch.
+import { msg } from "../msg";
 
 export class Counters {
   captured: u64 = 0;
@@ -23,13 +24,13 @@ export class Counters {
 
   /** The periodic info line (without the "[cequence] " prefix). */
   line(queued: u64, queuedBytes: i64, inFlight: u64, inFlightBatches: i32, retrying: i32): string {
-    return "Stats: captured=" + this.captured.toString() +
-      " sent=" + this.sent.toString() +
-      " dropped=" + this.dropped.toString() +
-      " (queue_full=" + this.droppedQueueFull.toString() +
-      " gave_up=" + this.droppedGaveUp.toString() +
-      " rejected=" + this.droppedRejected.toString() + ")" +
-      " queued=" + queued.toString() + " (" + queuedBytes.toString() + " bytes)" +
-      " in_flight=" + inFlight.toString() + " (" + inFlightBatches.toString() + " batch(es), " + retrying.toString() + " waiting to retry)";
+    return msg("Stats: captured=") + this.captured.toString() +
+      msg(" sent=") + this.sent.toString() +
+      msg(" dropped=") + this.dropped.toString() +
+      msg(" (queue_full=") + this.droppedQueueFull.toString() +
+      msg(" gave_up=") + this.droppedGaveUp.toString() +
+      msg(" rejected=") + this.droppedRejected.toString() + ")" +
+      msg(" queued=") + queued.toString() + " (" + queuedBytes.toString() + msg(" bytes)") +
+      msg(" in_flight=") + inFlight.toString() + " (" + inFlightBatches.toString() + msg(" batch(es), ") + retrying.toString() + msg(" waiting to retry)");
   }
 }

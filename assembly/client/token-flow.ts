@@ -25,6 +25,7 @@ import { httpCall, getSharedData, setSharedData } from "./hostcalls";
 import { PolicyMetrics, M } from "./metrics";
 import { PendingCall, PendingCalls } from "./calls";
 import { RefusedCallLog, describeStatus } from "./call-log";
+import { msg } from "../msg";
 
 function authIdentityChanged(a: Config, b: Config): bool {
   return a.authEnabled != b.authEnabled || a.clientId != b.clientId || a.clientSecret != b.clientSecret ||
@@ -71,7 +72,7 @@ export class TokenFlow {
   checkLost(now: i64): void {
     if (!this.token.fetchLost(now)) return;
     this.calls.forget(this.tokenCallId);
-    this.failed(now, "Token request failed: no answer within " + this.config.authTimeoutMs.toString() + " ms");
+    this.failed(now, msg("Token request failed: no answer within ") + this.config.authTimeoutMs.toString() + " ms");
   }
 
   /** Makes sure a token is usable and not due for renewal: adopts the shared one, or requests one. */
@@ -92,9 +93,9 @@ export class TokenFlow {
     const c = this.config;
     const body = String.UTF8.encode(tokenRequestBody(c.clientId, c.clientSecret));
     const h = new HeaderList();
-    h.add(":method", "POST").add(":path", c.authPath).add(":authority", c.authAuthority)
-      .add("content-type", "application/x-www-form-urlencoded").add("accept", "application/json")
-      .add("user-agent", USER_AGENT);
+    h.add(msg(":method"), msg("POST")).add(msg(":path"), c.authPath).add(msg(":authority"), c.authAuthority)
+      .add(msg("content-type"), msg("application/x-www-form-urlencoded")).add(msg("accept"), msg("application/json"))
+      .add(msg("user-agent"), USER_AGENT);
     const r = httpCall(c.authCluster, h.serialize(), changetype<usize>(body), <usize>body.byteLength, <u32>c.authTimeoutMs);
     this.metrics.add(M.TokenRequests, 1);
     if (r.result == WasmResultValues.Ok) {
@@ -106,7 +107,7 @@ export class TokenFlow {
     this.metrics.add(M.TokenFailures, 1);
     const delay = this.token.fail(now, <i64>c.retryInitialBackoffMs, <i64>c.retryMaxBackoffMs, this.rng.nextU32());
     this.holdLeaseUntil(now + delay);
-    this.refusals.report(c, r.result, c.authCluster, "cequence-auth-service", this.authMismatch, now);
+    this.refusals.report(c, r.result, c.authCluster, msg("cequence-auth-service"), this.authMismatch, now);
   }
 
   /** The token endpoint answered call `callId` (`call`) with `status` and a body of `bodySize` bytes. */
@@ -116,13 +117,13 @@ export class TokenFlow {
     const c = this.config;
     if (status < 200 || status >= 300) {
       let hint = "";
-      if (status == 400 || status == 401) hint = "; check cequenceClientId, cequenceClientSecret and cequenceAuthPath";
-      else if (status == 404) hint = "; check cequenceAuthPath";
-      this.failed(now, "Token request failed (" + describeStatus(status) + ")" + hint);
+      if (status == 400 || status == 401) hint = msg("; check cequenceClientId, cequenceClientSecret and cequenceAuthPath");
+      else if (status == 404) hint = msg("; check cequenceAuthPath");
+      this.failed(now, msg("Token request failed (") + describeStatus(status) + ")" + hint);
       return;
     }
     if (bodySize > <u32>MAX_TOKEN_RESPONSE_BYTES) {
-      this.failed(now, "Token request failed (status=" + status.toString() + "): response body larger than " + MAX_TOKEN_RESPONSE_BYTES.toString() + " bytes");
+      this.failed(now, msg("Token request failed (status=") + status.toString() + msg("): response body larger than ") + MAX_TOKEN_RESPONSE_BYTES.toString() + msg(" bytes"));
       return;
     }
     let bytes: ArrayBuffer | null = bodySize > 0 ? getBufferBytes(BufferTypeValues.HttpCallResponseBody, 0, bodySize) : new ArrayBuffer(0);
@@ -130,12 +131,12 @@ export class TokenFlow {
     const parsed = parseTokenResponse(Uint8Array.wrap(bytes));
     if (parsed.error.length > 0) {
       // parsed.error never quotes the body (it may hold a token)
-      this.failed(now, "Token request failed (status=" + status.toString() + "): " + parsed.error);
+      this.failed(now, msg("Token request failed (status=") + status.toString() + "): " + parsed.error);
       return;
     }
     const lifetime = effectiveLifetimeS(parsed.expiresInS, parsed.hasExpiresIn);
     if (this.token.fetchStartedMs + lifetime * 1000 <= now) {
-      this.failed(now, "Token request failed: the token (expires_in=" + lifetime.toString() + " s) expired before it arrived");
+      this.failed(now, msg("Token request failed: the token (expires_in=") + lifetime.toString() + msg(" s) expired before it arrived"));
       return;
     }
     const hadFailures = this.token.failures;
@@ -145,8 +146,8 @@ export class TokenFlow {
       if (w != WasmResultValues.Ok) this.disableSharing(w);
       else this.holdLeaseUntil(0);
     }
-    if (hadFailures > 0) logInfo("Token obtained after " + hadFailures.toString() + " failed attempt(s); valid for " + lifetime.toString() + " s");
-    else if (c.debug) logInfo("Token obtained; valid for " + lifetime.toString() + " s");
+    if (hadFailures > 0) logInfo(msg("Token obtained after ") + hadFailures.toString() + msg(" failed attempt(s); valid for ") + lifetime.toString() + " s");
+    else if (c.debug) logInfo(msg("Token obtained; valid for ") + lifetime.toString() + " s");
   }
 
   private failed(now: i64, message: string): void {
@@ -154,7 +155,7 @@ export class TokenFlow {
     const c = this.config;
     const delay = this.token.fail(now, <i64>c.retryInitialBackoffMs, <i64>c.retryMaxBackoffMs, this.rng.nextU32());
     this.holdLeaseUntil(now + delay);
-    logError(message + "; retrying in " + delay.toString() + " ms");
+    logError(message + msg("; retrying in ") + delay.toString() + " ms");
   }
 
   // ---- shared token ----
@@ -162,14 +163,14 @@ export class TokenFlow {
   private computeKeys(): void {
     const c = this.config;
     const suffix = sharedKeySuffix(c.clientId, c.authCluster, c.authAuthority, c.authPath);
-    this.tokenKey = "cequence.token." + suffix;
-    this.leaseKey = "cequence.token-lease." + suffix;
+    this.tokenKey = msg("cequence.token.") + suffix;
+    this.leaseKey = msg("cequence.token-lease.") + suffix;
   }
 
   private disableSharing(result: i32): void {
     if (!this.sharing) return;
     this.sharing = false;
-    logWarn("Shared data unavailable (result=" + result.toString() + "): each worker fetches its own token");
+    logWarn(msg("Shared data unavailable (result=") + result.toString() + msg("): each worker fetches its own token"));
   }
 
   /** Takes the shared token when it is newer than ours and not the one Edge refused. */

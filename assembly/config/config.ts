@@ -11,9 +11,10 @@ import {
   LIST_FIELDS, LIST_MAX_ITEMS, LIST_ITEM_MIN_LENGTH, LIST_ITEM_MAX_LENGTH, LIST_ITEM_RULES,
 } from "./fields.generated";
 import { readList } from "./lists";
+import { msg } from "../msg";
 
-export const AUTH_SERVICE_NAME = "cequence-auth-service";
-export const EDGE_SERVICE_NAME = "cequence-edge-service";
+export const AUTH_SERVICE_NAME = msg("cequence-auth-service");
+export const EDGE_SERVICE_NAME = msg("cequence-edge-service");
 
 export class Config {
   authUrl: string = "";
@@ -55,21 +56,21 @@ export class Config {
 
   /** A one-line summary for debug logs; never includes the client secret. */
   describe(): string {
-    return "authUrl=" + this.authUrl + " edgeUrl=" + this.edgeUrl + " serviceNamespace=" + this.serviceNamespace +
-      " authEnabled=" + (this.authEnabled ? "true" : "false") + " clientId=" + this.clientId +
-      " clientSecret=" + (this.clientSecret.length > 0 ? "<set>" : "<unset>") +
-      " authPath=" + this.authPath + " edgePath=" + this.edgePath +
-      " status=" + this.minStatus.toString() + "-" + this.maxStatus.toString() +
-      " bodyLimit=" + this.bodyLimit.toString() +
-      " batch=" + this.batchMaxTransactions.toString() + "/" + this.batchMaxBytes.toString() + "B/" + this.flushIntervalMs.toString() + "ms" +
-      " queue=" + this.queueMaxTransactions.toString() + "/" + this.queueMaxBytes.toString() + "B" +
-      " inFlight=" + this.maxInFlightBatches.toString() +
-      " timeouts=" + this.edgeTimeoutMs.toString() + "/" + this.authTimeoutMs.toString() + "ms" +
-      " retry=" + this.retryInitialBackoffMs.toString() + "-" + this.retryMaxBackoffMs.toString() + "ms giveUp=" + this.retryGiveUpMs.toString() + "ms" +
-      " tokenMargin=" + this.tokenRefreshMarginSeconds.toString() + "s stats=" + this.statsIntervalMs.toString() + "ms" +
-      " exclude=" + this.excludePaths.length.toString() + " path(s)/" + this.excludeMethods.length.toString() + " method(s)" +
-      " redact=" + this.redactHeaders.length.toString() + " header(s)/" + this.redactJsonFields.length.toString() + " JSON field(s)" +
-      " skipBodies=" + this.skipBodyContentTypes.length.toString() + " type(s)";
+    return msg("authUrl=") + this.authUrl + msg(" edgeUrl=") + this.edgeUrl + msg(" serviceNamespace=") + this.serviceNamespace +
+      msg(" authEnabled=") + (this.authEnabled ? msg("true") : msg("false")) + msg(" clientId=") + this.clientId +
+      msg(" clientSecret=") + (this.clientSecret.length > 0 ? msg("<set>") : msg("<unset>")) +
+      msg(" authPath=") + this.authPath + msg(" edgePath=") + this.edgePath +
+      msg(" status=") + this.minStatus.toString() + "-" + this.maxStatus.toString() +
+      msg(" bodyLimit=") + this.bodyLimit.toString() +
+      msg(" batch=") + this.batchMaxTransactions.toString() + "/" + this.batchMaxBytes.toString() + "B/" + this.flushIntervalMs.toString() + "ms" +
+      msg(" queue=") + this.queueMaxTransactions.toString() + "/" + this.queueMaxBytes.toString() + "B" +
+      msg(" inFlight=") + this.maxInFlightBatches.toString() +
+      msg(" timeouts=") + this.edgeTimeoutMs.toString() + "/" + this.authTimeoutMs.toString() + "ms" +
+      msg(" retry=") + this.retryInitialBackoffMs.toString() + "-" + this.retryMaxBackoffMs.toString() + msg("ms giveUp=") + this.retryGiveUpMs.toString() + "ms" +
+      msg(" tokenMargin=") + this.tokenRefreshMarginSeconds.toString() + msg("s stats=") + this.statsIntervalMs.toString() + "ms" +
+      msg(" exclude=") + this.excludePaths.length.toString() + msg(" path(s)/") + this.excludeMethods.length.toString() + msg(" method(s)") +
+      msg(" redact=") + this.redactHeaders.length.toString() + msg(" header(s)/") + this.redactJsonFields.length.toString() + msg(" JSON field(s)") +
+      msg(" skipBodies=") + this.skipBodyContentTypes.length.toString() + msg(" type(s)");
   }
 }
 
@@ -125,7 +126,7 @@ export function looksUnrendered(v: string): bool {
   const t = v.trim();
   if (t.length == 0) return false;
   if (t.includes("${")) return true;
-  if (t.includes("REPLACE_")) return true;
+  if (t.includes(msg("REPLACE_"))) return true;
   const c0 = t.charCodeAt(0);
   if (c0 == 0x3c && t.charCodeAt(t.length - 1) == 0x3e) return true; // <...>
   if (c0 == 0x24 && t.length > 1) { // $VAR
@@ -136,13 +137,13 @@ export function looksUnrendered(v: string): bool {
 }
 
 function typeName(v: JSON.Value): string {
-  if (v.isString) return "a string";
-  if (v.isBool) return "a boolean";
-  if (v.isInteger || v.isFloat) return "a number";
-  if (v.isNull) return "null";
-  if (v.isArr) return "an array";
-  if (v.isObj) return "an object";
-  return "an unknown value";
+  if (v.isString) return msg("a string");
+  if (v.isBool) return msg("a boolean");
+  if (v.isInteger || v.isFloat) return msg("a number");
+  if (v.isNull) return msg("null");
+  if (v.isArr) return msg("an array");
+  if (v.isObj) return msg("an object");
+  return msg("an unknown value");
 }
 
 export function parseConfigString(text: string): ConfigResult {
@@ -151,11 +152,11 @@ export function parseConfigString(text: string): ConfigResult {
 
 export function parseConfig(bytes: Uint8Array): ConfigResult {
   const result = new ConfigResult();
-  if (bytes.length == 0) return fail(result, "", "configuration is empty (expected a JSON object with cequenceAuthUrl and cequenceEdgeUrl)");
+  if (bytes.length == 0) return fail(result, "", msg("configuration is empty (expected a JSON object with cequenceAuthUrl and cequenceEdgeUrl)"));
   const syntax = checkJson(bytes);
-  if (syntax.length > 0) return fail(result, "", "configuration is not valid JSON: " + syntax);
+  if (syntax.length > 0) return fail(result, "", msg("configuration is not valid JSON: ") + syntax);
   const doc = JSON.parse(bytes);
-  if (!doc.isObj) return fail(result, "", "configuration must be a JSON object, got " + typeName(doc));
+  if (!doc.isObj) return fail(result, "", msg("configuration must be a JSON object, got ") + typeName(doc));
   const obj = changetype<JSON.Obj>(doc);
 
   // Unknown fields are reported (a typo must not silently fall back to a default) but are not fatal.
@@ -163,7 +164,7 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     if (indexOfName(INT_FIELDS, k) < 0 && indexOfName(BOOL_FIELDS, k) < 0 && indexOfName(STRING_FIELDS, k) < 0 && indexOfName(LIST_FIELDS, k) < 0) {
-      result.warnings.push(k + ": unknown field, ignored");
+      result.warnings.push(k + msg(": unknown field, ignored"));
     }
   }
 
@@ -177,13 +178,13 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
         value = (<JSON.Integer>v).valueOf();
       } else if (v.isFloat) {
         const f = (<JSON.Float>v).valueOf();
-        if (!isFinite(f) || Math.floor(f) != f || Math.abs(f) > 9.0e15) return fail(result, name, "must be a whole number");
+        if (!isFinite(f) || Math.floor(f) != f || Math.abs(f) > 9.0e15) return fail(result, name, msg("must be a whole number"));
         value = <i64>f;
       } else {
-        return fail(result, name, "must be an integer, got " + typeName(v));
+        return fail(result, name, msg("must be an integer, got ") + typeName(v));
       }
       if (value < INT_MINIMUMS[i] || value > INT_MAXIMUMS[i]) {
-        return fail(result, name, "must be between " + INT_MINIMUMS[i].toString() + " and " + INT_MAXIMUMS[i].toString() + ", got " + value.toString());
+        return fail(result, name, msg("must be between ") + INT_MINIMUMS[i].toString() + msg(" and ") + INT_MAXIMUMS[i].toString() + msg(", got ") + value.toString());
       }
     }
     ints[i] = value;
@@ -195,7 +196,7 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
     const v = obj.get(name);
     let value = BOOL_DEFAULTS[i];
     if (v != null && !v.isNull) {
-      if (!v.isBool) return fail(result, name, "must be true or false, got " + typeName(v));
+      if (!v.isBool) return fail(result, name, msg("must be true or false, got ") + typeName(v));
       value = (<JSON.Bool>v).valueOf();
     }
     bools[i] = value;
@@ -209,12 +210,12 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
     let value = STRING_DEFAULTS[i];
     let given = false;
     if (v != null && !v.isNull) {
-      if (!v.isString) return fail(result, name, "must be a string, got " + typeName(v));
+      if (!v.isString) return fail(result, name, msg("must be a string, got ") + typeName(v));
       value = (<JSON.Str>v).valueOf();
       given = value.length > 0;
       if (!given && STRING_HAS_DEFAULT[i]) value = STRING_DEFAULTS[i];
     }
-    if (STRING_REQUIRED[i] && !given) return fail(result, name, "is required");
+    if (STRING_REQUIRED[i] && !given) return fail(result, name, msg("is required"));
     strs[i] = value;
     present[i] = given;
   }
@@ -227,74 +228,74 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
   }
 
   const c = new Config();
-  c.authUrl = strs[indexOfName(STRING_FIELDS, "cequenceAuthUrl")];
-  c.edgeUrl = strs[indexOfName(STRING_FIELDS, "cequenceEdgeUrl")];
-  c.serviceNamespace = strs[indexOfName(STRING_FIELDS, "serviceNamespace")];
-  c.clientId = strs[indexOfName(STRING_FIELDS, "cequenceClientId")];
-  c.clientSecret = strs[indexOfName(STRING_FIELDS, "cequenceClientSecret")];
-  c.authPath = strs[indexOfName(STRING_FIELDS, "cequenceAuthPath")];
-  c.edgePath = strs[indexOfName(STRING_FIELDS, "cequenceEdgePath")];
-  c.authEnabled = bools[indexOfName(BOOL_FIELDS, "cequenceAuthEnabled")];
-  c.debug = bools[indexOfName(BOOL_FIELDS, "enableDebugLogs")];
-  c.minStatus = <i32>ints[indexOfName(INT_FIELDS, "cequenceMinStatusCode")];
-  c.maxStatus = <i32>ints[indexOfName(INT_FIELDS, "cequenceMaxStatusCode")];
-  c.bodyLimit = <i32>ints[indexOfName(INT_FIELDS, "cequenceBodyLimitBytes")];
-  c.batchMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, "cequenceBatchMaxTransactions")];
-  c.batchMaxBytes = <i32>ints[indexOfName(INT_FIELDS, "cequenceBatchMaxBytes")];
-  c.flushIntervalMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceFlushIntervalMs")];
-  c.queueMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, "cequenceQueueMaxTransactions")];
-  c.queueMaxBytes = <i32>ints[indexOfName(INT_FIELDS, "cequenceQueueMaxBytes")];
-  c.maxInFlightBatches = <i32>ints[indexOfName(INT_FIELDS, "cequenceMaxInFlightBatches")];
-  c.edgeTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceEdgeTimeoutMs")];
-  c.authTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceAuthTimeoutMs")];
-  c.retryInitialBackoffMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceRetryInitialBackoffMs")];
-  c.retryMaxBackoffMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceRetryMaxBackoffMs")];
-  c.retryGiveUpMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceRetryGiveUpMs")];
-  c.tokenRefreshMarginSeconds = <i32>ints[indexOfName(INT_FIELDS, "cequenceTokenRefreshMarginSeconds")];
-  c.statsIntervalMs = <i32>ints[indexOfName(INT_FIELDS, "cequenceStatsIntervalMs")];
-  c.excludePaths = lists[indexOfName(LIST_FIELDS, "cequenceExcludePaths")];
-  c.excludeMethods = lists[indexOfName(LIST_FIELDS, "cequenceExcludeMethods")];
-  c.redactHeaders = lists[indexOfName(LIST_FIELDS, "cequenceRedactHeaders")];
-  c.redactJsonFields = lists[indexOfName(LIST_FIELDS, "cequenceRedactJsonFields")];
-  c.skipBodyContentTypes = lists[indexOfName(LIST_FIELDS, "cequenceSkipBodyContentTypes")];
+  c.authUrl = strs[indexOfName(STRING_FIELDS, msg("cequenceAuthUrl"))];
+  c.edgeUrl = strs[indexOfName(STRING_FIELDS, msg("cequenceEdgeUrl"))];
+  c.serviceNamespace = strs[indexOfName(STRING_FIELDS, msg("serviceNamespace"))];
+  c.clientId = strs[indexOfName(STRING_FIELDS, msg("cequenceClientId"))];
+  c.clientSecret = strs[indexOfName(STRING_FIELDS, msg("cequenceClientSecret"))];
+  c.authPath = strs[indexOfName(STRING_FIELDS, msg("cequenceAuthPath"))];
+  c.edgePath = strs[indexOfName(STRING_FIELDS, msg("cequenceEdgePath"))];
+  c.authEnabled = bools[indexOfName(BOOL_FIELDS, msg("cequenceAuthEnabled"))];
+  c.debug = bools[indexOfName(BOOL_FIELDS, msg("enableDebugLogs"))];
+  c.minStatus = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceMinStatusCode"))];
+  c.maxStatus = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceMaxStatusCode"))];
+  c.bodyLimit = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceBodyLimitBytes"))];
+  c.batchMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceBatchMaxTransactions"))];
+  c.batchMaxBytes = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceBatchMaxBytes"))];
+  c.flushIntervalMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceFlushIntervalMs"))];
+  c.queueMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceQueueMaxTransactions"))];
+  c.queueMaxBytes = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceQueueMaxBytes"))];
+  c.maxInFlightBatches = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceMaxInFlightBatches"))];
+  c.edgeTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceEdgeTimeoutMs"))];
+  c.authTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceAuthTimeoutMs"))];
+  c.retryInitialBackoffMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceRetryInitialBackoffMs"))];
+  c.retryMaxBackoffMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceRetryMaxBackoffMs"))];
+  c.retryGiveUpMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceRetryGiveUpMs"))];
+  c.tokenRefreshMarginSeconds = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceTokenRefreshMarginSeconds"))];
+  c.statsIntervalMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceStatsIntervalMs"))];
+  c.excludePaths = lists[indexOfName(LIST_FIELDS, msg("cequenceExcludePaths"))];
+  c.excludeMethods = lists[indexOfName(LIST_FIELDS, msg("cequenceExcludeMethods"))];
+  c.redactHeaders = lists[indexOfName(LIST_FIELDS, msg("cequenceRedactHeaders"))];
+  c.redactJsonFields = lists[indexOfName(LIST_FIELDS, msg("cequenceRedactJsonFields"))];
+  c.skipBodyContentTypes = lists[indexOfName(LIST_FIELDS, msg("cequenceSkipBodyContentTypes"))];
 
   // Semantic checks, in field order so the first problem named is the first an operator meets.
   const auth = parseServiceUrl(c.authUrl);
-  if (auth.error.length > 0) return fail(result, "cequenceAuthUrl", auth.error + " (got \"" + redactUserinfo(c.authUrl) + "\")");
+  if (auth.error.length > 0) return fail(result, msg("cequenceAuthUrl"), auth.error + msg(" (got \"") + redactUserinfo(c.authUrl) + "\")");
   const edge = parseServiceUrl(c.edgeUrl);
-  if (edge.error.length > 0) return fail(result, "cequenceEdgeUrl", edge.error + " (got \"" + redactUserinfo(c.edgeUrl) + "\")");
+  if (edge.error.length > 0) return fail(result, msg("cequenceEdgeUrl"), edge.error + msg(" (got \"") + redactUserinfo(c.edgeUrl) + "\")");
   if (!isNamespace(c.serviceNamespace)) {
-    return fail(result, "serviceNamespace", "must be a Kubernetes namespace name (lowercase letters, digits and '-', at most 63), got \"" + c.serviceNamespace + "\"");
+    return fail(result, msg("serviceNamespace"), msg("must be a Kubernetes namespace name (lowercase letters, digits and '-', at most 63), got \"") + c.serviceNamespace + "\"");
   }
   if (c.authEnabled) {
-    if (!present[indexOfName(STRING_FIELDS, "cequenceClientId")]) return fail(result, "cequenceClientId", "is required when cequenceAuthEnabled is true");
-    if (!present[indexOfName(STRING_FIELDS, "cequenceClientSecret")]) return fail(result, "cequenceClientSecret", "is required when cequenceAuthEnabled is true");
-    if (!present[indexOfName(STRING_FIELDS, "cequenceAuthPath")]) return fail(result, "cequenceAuthPath", "is required when cequenceAuthEnabled is true");
+    if (!present[indexOfName(STRING_FIELDS, msg("cequenceClientId"))]) return fail(result, msg("cequenceClientId"), msg("is required when cequenceAuthEnabled is true"));
+    if (!present[indexOfName(STRING_FIELDS, msg("cequenceClientSecret"))]) return fail(result, msg("cequenceClientSecret"), msg("is required when cequenceAuthEnabled is true"));
+    if (!present[indexOfName(STRING_FIELDS, msg("cequenceAuthPath"))]) return fail(result, msg("cequenceAuthPath"), msg("is required when cequenceAuthEnabled is true"));
   }
-  if (c.authPath.length > 0 && c.authPath.charCodeAt(0) != 0x2f) return fail(result, "cequenceAuthPath", "must begin with '/', got \"" + c.authPath + "\"");
-  if (c.edgePath.charCodeAt(0) != 0x2f) return fail(result, "cequenceEdgePath", "must begin with '/', got \"" + c.edgePath + "\"");
+  if (c.authPath.length > 0 && c.authPath.charCodeAt(0) != 0x2f) return fail(result, msg("cequenceAuthPath"), msg("must begin with '/', got \"") + c.authPath + "\"");
+  if (c.edgePath.charCodeAt(0) != 0x2f) return fail(result, msg("cequenceEdgePath"), msg("must begin with '/', got \"") + c.edgePath + "\"");
   if (c.minStatus > c.maxStatus) {
-    return fail(result, "cequenceMinStatusCode", "must not exceed cequenceMaxStatusCode (" + c.minStatus.toString() + " > " + c.maxStatus.toString() + ")");
+    return fail(result, msg("cequenceMinStatusCode"), msg("must not exceed cequenceMaxStatusCode (") + c.minStatus.toString() + " > " + c.maxStatus.toString() + ")");
   }
   if (c.retryInitialBackoffMs > c.retryMaxBackoffMs) {
-    return fail(result, "cequenceRetryInitialBackoffMs", "must not exceed cequenceRetryMaxBackoffMs");
+    return fail(result, msg("cequenceRetryInitialBackoffMs"), msg("must not exceed cequenceRetryMaxBackoffMs"));
   }
 
   if (c.authEnabled) {
     // One warning naming the field(s), never the value: the cause of the 401s is then in the gateway log.
     let unrendered = "";
-    if (looksUnrendered(c.clientId)) unrendered = "cequenceClientId";
-    if (looksUnrendered(c.clientSecret)) unrendered += (unrendered.length > 0 ? " and " : "") + "cequenceClientSecret";
+    if (looksUnrendered(c.clientId)) unrendered = msg("cequenceClientId");
+    if (looksUnrendered(c.clientSecret)) unrendered += (unrendered.length > 0 ? msg(" and ") : "") + msg("cequenceClientSecret");
     if (unrendered.length > 0) {
-      result.warnings.push(unrendered + (unrendered.includes(" and ") ? " look" : " looks") +
-        " like an unrendered placeholder (${...}, $VAR, <...> or REPLACE_...): Flex Gateway does not substitute variables in spec.config, so the token endpoint will refuse it (401); write the real value into the binding at deploy time");
+      result.warnings.push(unrendered + (unrendered.includes(msg(" and ")) ? msg(" look") : msg(" looks")) +
+        msg(" like an unrendered placeholder (${...}, $VAR, <...> or REPLACE_...): Flex Gateway does not substitute variables in spec.config, so the token endpoint will refuse it (401); write the real value into the binding at deploy time"));
     }
   }
 
   c.authAuthority = auth.authority;
   c.edgeAuthority = edge.authority;
-  c.authCluster = AUTH_SERVICE_NAME + "." + c.serviceNamespace + ".svc";
-  c.edgeCluster = EDGE_SERVICE_NAME + "." + c.serviceNamespace + ".svc";
+  c.authCluster = AUTH_SERVICE_NAME + "." + c.serviceNamespace + msg(".svc");
+  c.edgeCluster = EDGE_SERVICE_NAME + "." + c.serviceNamespace + msg(".svc");
   result.config = c;
   return result;
 }

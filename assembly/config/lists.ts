@@ -2,6 +2,7 @@
 // object and checking each entry by the rule its schema item pattern names (fields.generated.ts).
 // Pure logic: no host calls.
 import { JSON } from "./json";
+import { msg } from "../msg";
 
 /** A token character (RFC 9110 tchar): what header names and methods are made of. */
 function isTchar(c: i32): bool {
@@ -18,22 +19,22 @@ function isToken(s: string, from: i32, to: i32): bool {
 
 /** Why `s` breaks `rule` ("" when it does not). */
 export function itemProblem(rule: string, s: string): string {
-  if (rule == "path") {
-    if (s.charCodeAt(0) != 0x2f) return "must start with '/'";
+  if (rule == msg("path")) {
+    if (s.charCodeAt(0) != 0x2f) return msg("must start with '/'");
     const star = s.indexOf("*");
-    if (star >= 0 && star != s.length - 1) return "may hold '*' only as its last character";
+    if (star >= 0 && star != s.length - 1) return msg("may hold '*' only as its last character");
     return "";
   }
-  if (rule == "token") {
-    if (s.charCodeAt(0) == 0x3a) return "is a pseudo-header, which cannot be listed";
-    return isToken(s, 0, s.length) ? "" : "must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)";
+  if (rule == msg("token")) {
+    if (s.charCodeAt(0) == 0x3a) return msg("is a pseudo-header, which cannot be listed");
+    return isToken(s, 0, s.length) ? "" : msg("must be an HTTP token (letters, digits and !#$%&'*+-.^_`|~)");
   }
-  if (rule == "media") {
+  if (rule == msg("media")) {
     const slash = s.indexOf("/");
     const sub = s.substring(slash + 1);
     const subtypeOk = slash >= 0 && (sub == "*" || (isToken(s, slash + 1, s.length) && sub.indexOf("*") < 0));
     const typeOk = slash > 0 && isToken(s, 0, slash) && s.substring(0, slash).indexOf("*") < 0;
-    if (!typeOk || !subtypeOk) return "must be a media type type/subtype or type/*";
+    if (!typeOk || !subtypeOk) return msg("must be a media type type/subtype or type/*");
     return "";
   }
   return "";
@@ -49,24 +50,24 @@ export function readList(v: JSON.Value | null, maxItems: i32, minLength: i32, ma
   const r = new ListResult();
   if (v == null || v.isNull) return r;
   if (!v.isArr) {
-    r.error = "must be an array of strings";
+    r.error = msg("must be an array of strings");
     return r;
   }
   const items = (<JSON.Arr>v).valueOf();
   if (items.length > maxItems) {
-    r.error = "must have at most " + maxItems.toString() + " entries, got " + items.length.toString();
+    r.error = msg("must have at most ") + maxItems.toString() + msg(" entries, got ") + items.length.toString();
     return r;
   }
   for (let i = 0; i < items.length; i++) {
     const it = items[i];
-    const at = "entry " + i.toString();
+    const at = msg("entry ") + i.toString();
     if (!it.isString) {
-      r.error = at + " must be a string";
+      r.error = at + msg(" must be a string");
       return r;
     }
     const s = (<JSON.Str>it).valueOf();
     if (s.length < minLength || s.length > maxLength) {
-      r.error = at + " must be " + minLength.toString() + " to " + maxLength.toString() + " characters long";
+      r.error = at + msg(" must be ") + minLength.toString() + msg(" to ") + maxLength.toString() + msg(" characters long");
       return r;
     }
     const p = itemProblem(rule, s);

@@ -5,6 +5,7 @@ import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
 import { RawBytes } from "./raw-bytes";
 import { Arena } from "./arena";
 import { captureArena } from "./capture/budget";
+import { Utf8, utf8Bytes, utf8Length } from "./literals";
 
 // Scratch cells the host writes results into (pointer + size, or a 64-bit number).
 const scratchPtr = memory.data(8);
@@ -74,10 +75,9 @@ export function nowMillis(): i64 {
 }
 
 /** A property's raw bytes (path segments separated by NUL), or null when it is not available. */
-export function getPropertyBytes(path: string): ArrayBuffer | null {
-  const p = String.UTF8.encode(path);
+export function getPropertyBytes(path: Utf8): ArrayBuffer | null {
   prepare();
-  if (imports.proxy_get_property(changetype<usize>(p), p.byteLength, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
+  if (imports.proxy_get_property(utf8Bytes(path), utf8Length(path), scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
   return takeHostBuffer();
 }
 
@@ -120,10 +120,9 @@ export function getHeaderPairsRaw(mapType: i32): RawBytes | null {
 }
 
 /** One header's value, or null when absent. */
-export function getHeaderValue(mapType: i32, name: string): ArrayBuffer | null {
-  const k = String.UTF8.encode(name);
+export function getHeaderValue(mapType: i32, name: Utf8): ArrayBuffer | null {
   prepare();
-  if (imports.proxy_get_header_map_value(mapType, changetype<usize>(k), k.byteLength, scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
+  if (imports.proxy_get_header_map_value(mapType, utf8Bytes(name), utf8Length(name), scratchPtr, scratchSize) != WasmResultValues.Ok) return null;
   return takeHostBuffer();
 }
 

@@ -12,7 +12,7 @@ import { TransactionSink } from "./capture/sink";
 import { setCaptureBudget } from "./capture/budget";
 import { CequenceClient } from "./client/client";
 import { RawBytes } from "./raw-bytes";
-import { msg } from "./msg";
+import { msg } from "./literals";
 
 export class PolicyRoot extends RootContext implements TransactionSink {
   /** null while the configuration is missing or invalid: streams then pass untouched, nothing is captured. */

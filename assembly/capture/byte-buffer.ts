@@ -1,5 +1,6 @@
 // A growable byte buffer: the output of the JSON writer and the base64 encoder. Pure (no host calls).
 // Writes never trap: the buffer grows geometrically, and every write reserves its room first.
+import { Utf8, utf8Bytes, utf8Length } from "../literals";
 
 export class ByteBuffer {
   /** Managed storage; null while writing over someone else's memory, or into the heap block that replaced it. */
@@ -91,6 +92,11 @@ export class ByteBuffer {
     if (n <= 0) return;
     memory.copy(this.reserve(n), ptr, <usize>n);
     this.len += n;
+  }
+
+  /** Writes the bytes of a utf8() literal. */
+  writeUtf8(s: Utf8): void {
+    this.writeBytes(utf8Bytes(s), utf8Length(s));
   }
 
   /** Writes the characters of an ASCII-only string (callers guarantee every code unit is < 0x80). */

@@ -4,6 +4,7 @@
 // lie wholly inside the buffer are visible.
 
 import { RawBytes } from "../raw-bytes";
+import { Utf8, utf8Bytes, utf8Length } from "../literals";
 
 export class HeaderPairs {
   /** Entries wholly inside the buffer. */
@@ -79,16 +80,10 @@ export class HeaderPairs {
     return this.nameLen > 0 && load<u8>(this.namePtr) == 0x3a;
   }
 
-  /** The current entry's name equals the ASCII string `name` (header names arrive lowercase). */
-  nameIs(name: string): bool {
-    const n = name.length;
-    if (n != this.nameLen) return false;
-    const p = this.namePtr;
-    const s = changetype<usize>(name);
-    for (let i = 0; i < n; i++) {
-      if (<u32>load<u8>(p + <usize>i) != <u32>load<u16>(s + (<usize>i << 1))) return false;
-    }
-    return true;
+  /** The current entry's name is the bytes of `name` (header names arrive lowercase). */
+  nameIs(name: Utf8): bool {
+    const n = utf8Length(name);
+    return n == this.nameLen && memory.compare(this.namePtr, utf8Bytes(name), <usize>n) == 0;
   }
 
   /** Entries that are not pseudo-headers (what the transaction lists as headers). */
@@ -101,7 +96,7 @@ export class HeaderPairs {
   }
 
   /** Finds the first entry named `name`; leaves the cursor on it. False (cursor rewound) when absent. */
-  find(name: string): bool {
+  find(name: Utf8): bool {
     this.rewind();
     while (this.next()) if (this.nameIs(name)) return true;
     this.rewind();

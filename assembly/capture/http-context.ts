@@ -35,7 +35,7 @@ import { sourceInfoFor } from "./source-info";
 import { CaptureControls } from "./controls";
 import { captureCounts } from "./counters";
 import { TransactionSink } from "./sink";
-import { msg } from "../msg";
+import { msg, utf8 } from "../literals";
 
 let sizeMismatchSaid = false;
 
@@ -94,13 +94,13 @@ export class CaptureContext extends Context {
     const x = new CapturedExchange();
     x.requestStartNs = nowNanos();
     x.requestHeaders = pairs;
-    const src = getPropertyBytes("source\0address");
+    const src = getPropertyBytes(utf8("source\0address"));
     x.sourceAddress = src;
-    if (!hasPort(src)) x.sourcePort = portFromInt64(getPropertyBytes("source\0port"));
-    const dst = getPropertyBytes("destination\0address");
+    if (!hasPort(src)) x.sourcePort = portFromInt64(getPropertyBytes(utf8("source\0port")));
+    const dst = getPropertyBytes(utf8("destination\0address"));
     x.destinationAddress = dst;
-    if (!hasPort(dst)) x.destinationPort = portFromInt64(getPropertyBytes("destination\0port"));
-    x.protocol = getPropertyBytes("request\0protocol");
+    if (!hasPort(dst)) x.destinationPort = portFromInt64(getPropertyBytes(utf8("destination\0port")));
+    x.protocol = getPropertyBytes(utf8("request\0protocol"));
     x.requestBody = new BodyCapture(this.config.bodyLimit);
     if (k.skipsBodies) skipByContentType(x.requestBody!, HeaderPairs.of(pairs), k);
     this.x = x;
@@ -142,7 +142,7 @@ export class CaptureContext extends Context {
       return FilterHeadersStatusValues.Continue;
     }
     const view = HeaderPairs.of(pairs);
-    const status = view.find(":status") ? parseStatus(view.valuePtr, view.valueLen) : 0;
+    const status = view.find(utf8(":status")) ? parseStatus(view.valuePtr, view.valueLen) : 0;
     if (!statusCaptured(status, this.config.minStatus, this.config.maxStatus)) {
       pairs.free();
       this.release(); // not captured: drop the request side now, ignore the rest of the stream
@@ -231,7 +231,7 @@ export class CaptureContext extends Context {
 
   /** The status of a response whose stream is not held (read alone, not the whole map). */
   private noteUnfitResponse(end_of_stream: bool): void {
-    const v = getHeaderValue(HeaderMapTypeValues.ResponseHeaders, ":status");
+    const v = getHeaderValue(HeaderMapTypeValues.ResponseHeaders, utf8(":status"));
     this.unfitStatus = v != null ? parseStatus(changetype<usize>(v), v.byteLength) : 0;
     if (end_of_stream) this.responseComplete = true;
   }
@@ -264,7 +264,7 @@ function takeChunk(body: BodyCapture, bufferType: i32, chunkSize: u32): void {
 
 /** cequenceSkipBodyContentTypes: a side whose content type is listed is not read at all. */
 function skipByContentType(body: BodyCapture, pairs: HeaderPairs, k: CaptureControls): void {
-  if (pairs.find("content-type") && k.skipsContentType(pairs.valuePtr, pairs.valueLen)) {
+  if (pairs.find(utf8("content-type")) && k.skipsContentType(pairs.valuePtr, pairs.valueLen)) {
     body.skip();
     captureCounts.bodiesSkipped++;
   }
@@ -272,8 +272,8 @@ function skipByContentType(body: BodyCapture, pairs: HeaderPairs, k: CaptureCont
 
 /** The exclusion verdict from :path and :method read alone (the whole header map is too large to read). */
 function excludedByValues(k: CaptureControls): bool {
-  const p = getHeaderValue(HeaderMapTypeValues.RequestHeaders, ":path");
-  const m = getHeaderValue(HeaderMapTypeValues.RequestHeaders, ":method");
+  const p = getHeaderValue(HeaderMapTypeValues.RequestHeaders, utf8(":path"));
+  const m = getHeaderValue(HeaderMapTypeValues.RequestHeaders, utf8(":method"));
   return k.excluded(p != null ? changetype<usize>(p) : 0, p != null ? p.byteLength : -1, m != null ? changetype<usize>(m) : 0, m != null ? m.byteLength : -1);
 }
 

@@ -6,10 +6,11 @@
 //                  then to plugin_vm_id, so the field is never silently empty where the gateway knows.
 import { getPropertyBytes } from "../host";
 import { SourceInfo } from "./transaction";
+import { Utf8, utf8 } from "../literals";
 
 const cache = new Map<u32, SourceInfo>();
 
-function propertyString(path: string): string {
+function propertyString(path: Utf8): string {
   const b = getPropertyBytes(path);
   if (b == null || b.byteLength == 0) return "";
   return String.UTF8.decode(b);
@@ -17,10 +18,10 @@ function propertyString(path: string): string {
 
 export function sourceInfoFor(rootContextId: u32): SourceInfo {
   if (cache.has(rootContextId)) return cache.get(rootContextId);
-  const pool = propertyString("plugin_name");
-  let instance = propertyString("node\0id");
-  if (instance.length == 0) instance = propertyString("xds\0node\0id");
-  if (instance.length == 0) instance = propertyString("plugin_vm_id");
+  const pool = propertyString(utf8("plugin_name"));
+  let instance = propertyString(utf8("node\0id"));
+  if (instance.length == 0) instance = propertyString(utf8("xds\0node\0id"));
+  if (instance.length == 0) instance = propertyString(utf8("plugin_vm_id"));
   const info = new SourceInfo(pool, instance);
   cache.set(rootContextId, info);
   return info;

@@ -2,7 +2,8 @@
 // makes room first (dropping the oldest, counted) and the transaction is built into one block of that
 // size, never grown or copied, and one that could never fit is not built at all. Pure. Kept beside
 // writeTransaction line for line; tests hold the two equal on every exchange they serialise.
-import { CapturedExchange, Prepared, SourceInfo, AFTER_TIMESTAMP, SOURCE_INFO_OPEN, TRUNCATED_ONLY, TRUNCATED_AFTER, SKIPPED_ONLY, SKIPPED_AFTER, REDACTED_BASE64 } from "./transaction";
+import { CapturedExchange, Prepared, SourceInfo, AFTER_TIMESTAMP, SOURCE_INFO_OPEN, TRUNCATED_ONLY, TRUNCATED_AFTER, SKIPPED_ONLY, SKIPPED_AFTER, REDACTED_VALUE } from "./transaction";
+import { utf8Length } from "../literals";
 import { BodyCapture } from "./body";
 import { HeaderPairs, Slice } from "./header-pairs";
 import { CaptureControls } from "./controls";
@@ -65,13 +66,13 @@ function headersLength(pairs: HeaderPairs, body: BodyCapture | null, k: CaptureC
     n += first ? 1 : 2;
     first = false;
     n += escapedLossyLength(pairs.namePtr, pairs.nameLen) + 1; // name ':'
-    if (redact && k!.redactsHeader(pairs.namePtr, pairs.nameLen)) n += REDACTED_BASE64.length;
+    if (redact && k!.redactsHeader(pairs.namePtr, pairs.nameLen)) n += utf8Length(REDACTED_VALUE);
     else n += <i64>base64Length(pairs.valueLen);
     n += 1; // "
   }
   pairs.rewind();
-  if (body != null && body.skipped) n += first ? SKIPPED_ONLY.length : SKIPPED_AFTER.length;
-  else if (body != null && body.truncated) n += first ? TRUNCATED_ONLY.length : TRUNCATED_AFTER.length;
+  if (body != null && body.skipped) n += utf8Length(first ? SKIPPED_ONLY : SKIPPED_AFTER);
+  else if (body != null && body.truncated) n += utf8Length(first ? TRUNCATED_ONLY : TRUNCATED_AFTER);
   return n + 1; // ]
 }
 
@@ -84,7 +85,7 @@ function bodyLength(body: BodyCapture | null, redacted: RawBytes | null): i64 {
 
 export function transactionSize(x: CapturedExchange, id: string, src: SourceInfo, k: CaptureControls | null, p: Prepared): i64 {
   const line = p.line;
-  let n: i64 = 14 + decimalLength(x.requestStartNs / 1000000 / 1000) + 4 + AFTER_TIMESTAMP.length + quotedString(id);
+  let n: i64 = 14 + decimalLength(x.requestStartNs / 1000000 / 1000) + 4 + utf8Length(AFTER_TIMESTAMP) + quotedString(id);
   n += 24 + ipLength(x.sourceAddress); // ,"request":{"client-ip":
   if (line.scheme.present) n += 15 + quoted(line.scheme.ptr, line.scheme.len);
   const proto = x.protocol;

@@ -45,6 +45,7 @@ import { CaptureControls, isJsonContentType } from "./controls";
 import { redactJson } from "./json-redact";
 import { POLICY_VERSION } from "../version";
 import { RawBytes } from "../raw-bytes";
+import { Utf8, utf8 } from "../literals";
 
 export const FORMAT_VERSION = "1.0";
 /** source_info.type: the product type. */
@@ -53,15 +54,16 @@ export const PRODUCT_TYPE = "mulesoft-flex-gateway";
 export const TRUNCATED_ENTRY = "cq-body-truncated:dHJ1ZQ==";
 /** The header entry marking a side whose body was not read (cequenceSkipBodyContentTypes). */
 export const SKIPPED_ENTRY = "cq-body-skipped:dHJ1ZQ==";
-/** base64("[REDACTED]"): the value of a redacted header on the wire. */
-export const REDACTED_BASE64 = "W1JFREFDVEVEXQ==";
 
 // Fragments joined once at start-up, not per transaction (transaction-size.ts counts them too).
-export const TRUNCATED_ONLY = "\"" + TRUNCATED_ENTRY + "\"";
-export const TRUNCATED_AFTER = ",\"" + TRUNCATED_ENTRY + "\"";
-export const SKIPPED_ONLY = "\"" + SKIPPED_ENTRY + "\"";
-export const SKIPPED_AFTER = ",\"" + SKIPPED_ENTRY + "\"";
-export const AFTER_TIMESTAMP = "\",\"version\":\"" + FORMAT_VERSION + "\",\"transaction-id\":";
+// The same entries as JSON fragments (utf8() literals must be literal: they repeat the text above).
+export const TRUNCATED_ONLY = utf8("\"cq-body-truncated:dHJ1ZQ==\"");
+export const TRUNCATED_AFTER = utf8(",\"cq-body-truncated:dHJ1ZQ==\"");
+export const SKIPPED_ONLY = utf8("\"cq-body-skipped:dHJ1ZQ==\"");
+export const SKIPPED_AFTER = utf8(",\"cq-body-skipped:dHJ1ZQ==\"");
+/** base64("[REDACTED]"): the value of a redacted header on the wire. */
+export const REDACTED_VALUE = utf8("W1JFREFDVEVEXQ==");
+export const AFTER_TIMESTAMP = utf8("\",\"version\":\"1.0\",\"transaction-id\":");
 export const SOURCE_INFO_OPEN = "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":";
 
 export class SourceInfo {
@@ -108,13 +110,13 @@ export function readRequestLine(pairs: HeaderPairs): RequestLine {
   pairs.rewind();
   while (pairs.next()) {
     if (pairs.isPseudo) {
-      if (pairs.nameIs(":method")) r.method.set(pairs.valuePtr, pairs.valueLen);
-      else if (pairs.nameIs(":path")) r.path.set(pairs.valuePtr, pairs.valueLen);
-      else if (pairs.nameIs(":authority")) r.authority.set(pairs.valuePtr, pairs.valueLen);
-      else if (pairs.nameIs(":scheme")) r.scheme.set(pairs.valuePtr, pairs.valueLen);
+      if (pairs.nameIs(utf8(":method"))) r.method.set(pairs.valuePtr, pairs.valueLen);
+      else if (pairs.nameIs(utf8(":path"))) r.path.set(pairs.valuePtr, pairs.valueLen);
+      else if (pairs.nameIs(utf8(":authority"))) r.authority.set(pairs.valuePtr, pairs.valueLen);
+      else if (pairs.nameIs(utf8(":scheme"))) r.scheme.set(pairs.valuePtr, pairs.valueLen);
     } else {
       r.headerCount++;
-      if (!r.host.present && pairs.nameIs("host")) r.host.set(pairs.valuePtr, pairs.valueLen);
+      if (!r.host.present && pairs.nameIs(utf8("host"))) r.host.set(pairs.valuePtr, pairs.valueLen);
     }
   }
   pairs.rewind();
@@ -174,13 +176,13 @@ function estimateSize(x: CapturedExchange): i32 {
 // commas included) and only values go through the JSON writer's escaping; none of this opens writer
 // objects, so the writer adds no commas of its own.
 
-function raw(w: JsonWriter, fragment: string): void {
-  w.out.writeAscii(fragment);
+function raw(w: JsonWriter, fragment: Utf8): void {
+  w.out.writeUtf8(fragment);
 }
 
 function writeSliceOrEmpty(w: JsonWriter, s: Slice): void {
   if (s.present) w.stringLossy(s.ptr, s.len);
-  else raw(w, "\"\"");
+  else raw(w, utf8("\"\""));
 }
 
 /**
@@ -190,17 +192,17 @@ function writeSliceOrEmpty(w: JsonWriter, s: Slice): void {
 function writeHeaders(w: JsonWriter, pairs: HeaderPairs, body: BodyCapture | null, b64: Base64Stream, k: CaptureControls | null): void {
   const out = w.out;
   const redact = k != null && k.redactsHeaders;
-  raw(w, "[");
+  raw(w, utf8("["));
   let first = true;
   pairs.rewind();
   while (pairs.next()) {
     if (pairs.isPseudo) continue;
-    raw(w, first ? "\"" : ",\"");
+    raw(w, first ? utf8("\"") : utf8(",\""));
     first = false;
     w.escapedLossy(pairs.namePtr, pairs.nameLen);
     out.writeByte(0x3a); // ':'
     if (redact && k!.redactsHeader(pairs.namePtr, pairs.nameLen)) {
-      out.writeAscii(REDACTED_BASE64);
+      out.writeUtf8(REDACTED_VALUE);
     } else {
       b64.write(out, pairs.valuePtr, pairs.valueLen);
       b64.finish(out);
@@ -210,12 +212,12 @@ function writeHeaders(w: JsonWriter, pairs: HeaderPairs, body: BodyCapture | nul
   pairs.rewind();
   if (body != null && body.skipped) raw(w, first ? SKIPPED_ONLY : SKIPPED_AFTER);
   else if (body != null && body.truncated) raw(w, first ? TRUNCATED_ONLY : TRUNCATED_AFTER);
-  raw(w, "]");
+  raw(w, utf8("]"));
 }
 
 /** Whether a side's body is JSON for cequenceRedactJsonFields: its content type says so, or, without one, it starts with { or [. */
 function looksJson(pairs: HeaderPairs, body: BodyCapture): bool {
-  if (pairs.find("content-type")) return isJsonContentType(pairs.valuePtr, pairs.valueLen);
+  if (pairs.find(utf8("content-type"))) return isJsonContentType(pairs.valuePtr, pairs.valueLen);
   const chunks = body.chunks;
   for (let i = 0; i < chunks.length; i++) {
     const c = unchecked(chunks[i]);
@@ -232,18 +234,18 @@ function looksJson(pairs: HeaderPairs, body: BodyCapture): bool {
 /** ,"body":{"length":N,"data":"<base64>"}: N is the number of bytes carried (after any JSON redaction). */
 function writeBody(w: JsonWriter, body: BodyCapture | null, b64: Base64Stream, redacted: RawBytes | null): void {
   const out = w.out;
-  raw(w, ",\"body\":{\"length\":");
+  raw(w, utf8(",\"body\":{\"length\":"));
   if (body == null || body.captured == 0) {
-    raw(w, "0,\"data\":\"\"}");
+    raw(w, utf8("0,\"data\":\"\"}"));
     return;
   }
   if (redacted != null) {
     out.writeI64(redacted.len);
-    raw(w, ",\"data\":\"");
+    raw(w, utf8(",\"data\":\""));
     b64.write(out, redacted.ptr, redacted.len);
   } else {
     out.writeI64(body.captured);
-    raw(w, ",\"data\":\"");
+    raw(w, utf8(",\"data\":\""));
     const chunks = body.chunks;
     for (let i = 0; i < chunks.length; i++) {
       const c = unchecked(chunks[i]);
@@ -251,13 +253,13 @@ function writeBody(w: JsonWriter, body: BodyCapture | null, b64: Base64Stream, r
     }
   }
   b64.finish(out);
-  raw(w, "\"}");
+  raw(w, utf8("\"}"));
 }
 
 /** Writes the IP part of an "ip:port" property as a JSON string ("" when absent); returns its port or -1. */
 function writeIp(w: JsonWriter, addr: ArrayBuffer | null): i32 {
   if (addr == null) {
-    raw(w, "\"\"");
+    raw(w, utf8("\"\""));
     return -1;
   }
   const p = changetype<usize>(addr);
@@ -318,61 +320,61 @@ function writeTransaction(w: JsonWriter, x: CapturedExchange, id: string, src: S
   const reqPairs = p.reqPairs;
   const line = p.line;
 
-  raw(w, "{\"timestamp\":\"");
+  raw(w, utf8("{\"timestamp\":\""));
   writeEpochMillis(w, x.requestStartNs);
   raw(w, AFTER_TIMESTAMP);
   w.string(id);
 
   // request
-  raw(w, ",\"request\":{\"client-ip\":");
+  raw(w, utf8(",\"request\":{\"client-ip\":"));
   writeIp(w, x.sourceAddress);
   if (line.scheme.present) {
-    raw(w, ",\"http-scheme\":");
+    raw(w, utf8(",\"http-scheme\":"));
     w.stringLossy(line.scheme.ptr, line.scheme.len);
   }
   const proto = x.protocol;
   if (proto != null && proto.byteLength > 0) {
-    raw(w, ",\"http-version\":");
+    raw(w, utf8(",\"http-version\":"));
     writeHttpVersion(w, proto);
   }
-  raw(w, ",\"http-method\":");
+  raw(w, utf8(",\"http-method\":"));
   writeSliceOrEmpty(w, line.method);
-  raw(w, ",\"uri-query-fragment\":");
+  raw(w, utf8(",\"uri-query-fragment\":"));
   writeSliceOrEmpty(w, line.path);
   const host = line.authority.present ? line.authority : line.host;
   if (host.present) {
-    raw(w, ",\"host\":");
+    raw(w, utf8(",\"host\":"));
     w.stringLossy(host.ptr, host.len);
   }
-  raw(w, ",\"connection\":{\"connection-ip\":");
+  raw(w, utf8(",\"connection\":{\"connection-ip\":"));
   let cport = writeIp(w, x.sourceAddress);
   if (cport < 0) cport = x.sourcePort;
   if (cport >= 0) {
-    raw(w, ",\"connection-port\":");
+    raw(w, utf8(",\"connection-port\":"));
     out.writeI64(cport);
   }
-  raw(w, ",\"server-ip\":");
+  raw(w, utf8(",\"server-ip\":"));
   let sport = writeIp(w, x.destinationAddress);
   if (sport < 0) sport = x.destinationPort;
   if (sport >= 0) {
-    raw(w, ",\"server-port\":");
+    raw(w, utf8(",\"server-port\":"));
     out.writeI64(sport);
   }
-  raw(w, "},\"headers\":");
+  raw(w, utf8("},\"headers\":"));
   writeHeaders(w, reqPairs, x.requestBody, b64, controls);
   writeBody(w, x.requestBody, b64, p.reqRedacted);
 
   // response
-  raw(w, "},\"response\":{\"status-code\":\"");
+  raw(w, utf8("},\"response\":{\"status-code\":\""));
   out.writeI64(x.status);
-  raw(w, "\",\"headers\":");
+  raw(w, utf8("\",\"headers\":"));
   writeHeaders(w, p.respPairs, x.responseBody, b64, controls);
   writeBody(w, x.responseBody, b64, p.respRedacted);
 
   // txn-meta-data
-  raw(w, SOURCE_INFO_OPEN);
+  w.out.writeAscii(SOURCE_INFO_OPEN);
   w.stringLossy(changetype<usize>(src.poolIdUtf8), src.poolIdUtf8.byteLength);
-  raw(w, ",\"instance_id\":");
+  raw(w, utf8(",\"instance_id\":"));
   w.stringLossy(changetype<usize>(src.instanceIdUtf8), src.instanceIdUtf8.byteLength);
-  raw(w, "}}}");
+  raw(w, utf8("}}}"));
 }

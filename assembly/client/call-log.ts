@@ -4,7 +4,7 @@ import { WasmResultValues } from "@solo-io/proxy-runtime/assembly";
 import { Config } from "../config/config";
 import { logError } from "../log";
 import { LogLimiter } from "./ratelimit";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 export function describeStatus(status: u32): string {
   if (status == 0) return msg("status=0, connection reset or no response");

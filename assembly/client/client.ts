@@ -21,7 +21,7 @@ import { TokenFlow } from "./token-flow";
 import { EdgeFlow } from "./edge-flow";
 import { RawBytes } from "../raw-bytes";
 import { countsLine, pushMetrics } from "./report";
-import { msg } from "../msg";
+import { msg, utf8 } from "../literals";
 
 /** Tick period: fine enough for the flush interval (>= 100 ms) and retry timing, cheap per worker. */
 const TICK_MS: u32 = 100;
@@ -150,7 +150,7 @@ export class CequenceClient {
     const call = this.calls.take(callId);
     if (call == null) return;
     const now = nowMillis();
-    const status = numHeaders == 0 ? <u32>0 : parseStatus(getHeaderValue(HeaderMapTypeValues.HttpCallResponseHeaders, msg(":status")));
+    const status = numHeaders == 0 ? <u32>0 : parseStatus(getHeaderValue(HeaderMapTypeValues.HttpCallResponseHeaders, utf8(":status")));
     if (call.kind == CALL_TOKEN) this.tokens.onResponse(call, callId, status, bodySize, now);
     else this.edge.onResponse(call, callId, status, now);
     this.edge.pump(now);

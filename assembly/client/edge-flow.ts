@@ -14,7 +14,7 @@ import { PendingCall, PendingCalls } from "./calls";
 import { RefusedCallLog, describeStatus } from "./call-log";
 import { TokenFlow } from "./token-flow";
 import { RawBytes } from "../raw-bytes";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 function settingsFrom(c: Config): DeliverySettings {
   const s = new DeliverySettings();

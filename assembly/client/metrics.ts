@@ -16,7 +16,7 @@
 // metrics, so a reason or a status class is part of the name. Envoy shows them on /stats as
 // `wasmcustom.<name>` and on /stats/prometheus as `<name>`. A metric the host refuses to define is
 // left out (one warning line) and the rest still work; an update the host refuses stops that metric.
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 export enum MetricKind { Counter = 0, Gauge = 1, Histogram = 2 }
 

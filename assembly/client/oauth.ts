@@ -6,7 +6,7 @@
 // catch. Error texts never quote the body: a body may hold a token.
 import { JSON } from "../config/json";
 import { checkJson } from "../config/json-check";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 /** Largest token response read; a bigger one is refused without being parsed. */
 export const MAX_TOKEN_RESPONSE_BYTES: i32 = 65536;

@@ -4,7 +4,7 @@ import { captureCounts } from "../capture/counters";
 import { logWarn } from "../log";
 import { Outbox } from "./delivery";
 import { PolicyMetrics, M } from "./metrics";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 // What the capture controls left out is counted per VM (captureCounts), and a VM can hold two root
 // contexts for a moment (Envoy keeps the VM across a configuration change and replaces the root

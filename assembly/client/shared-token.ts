@@ -11,7 +11,7 @@
 // how many token requests failed in a row, so the backoff keeps growing whichever worker retries.
 
 import { parseDecimal } from "./oauth";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 export const RECORD_VERSION = "v1";
 

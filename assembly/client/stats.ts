@@ -4,7 +4,7 @@
 // one of: queued, in flight (in a batch being posted or waiting for a retry), sent, or dropped; so
 // captured = sent + dropped + queued + in flight. Dropped is split by reason: the queue was full (the
 // oldest were dropped), a batch was given up after retrying for too long, or Edge rejected a batch.
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 export class Counters {
   captured: u64 = 0;

@@ -25,7 +25,7 @@ import { httpCall, getSharedData, setSharedData } from "./hostcalls";
 import { PolicyMetrics, M } from "./metrics";
 import { PendingCall, PendingCalls } from "./calls";
 import { RefusedCallLog, describeStatus } from "./call-log";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 function authIdentityChanged(a: Config, b: Config): bool {
   return a.authEnabled != b.authEnabled || a.clientId != b.clientId || a.clientSecret != b.clientSecret ||

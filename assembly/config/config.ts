@@ -9,9 +9,10 @@ import {
   BOOL_FIELDS, BOOL_DEFAULTS,
   STRING_FIELDS, STRING_DEFAULTS, STRING_HAS_DEFAULT, STRING_REQUIRED,
   LIST_FIELDS, LIST_MAX_ITEMS, LIST_ITEM_MIN_LENGTH, LIST_ITEM_MAX_LENGTH, LIST_ITEM_RULES,
+  IntField, BoolField, StringField, ListField,
 } from "./fields.generated";
 import { readList } from "./lists";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 export const AUTH_SERVICE_NAME = msg("cequence-auth-service");
 export const EDGE_SERVICE_NAME = msg("cequence-edge-service");
@@ -228,36 +229,36 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
   }
 
   const c = new Config();
-  c.authUrl = strs[indexOfName(STRING_FIELDS, msg("cequenceAuthUrl"))];
-  c.edgeUrl = strs[indexOfName(STRING_FIELDS, msg("cequenceEdgeUrl"))];
-  c.serviceNamespace = strs[indexOfName(STRING_FIELDS, msg("serviceNamespace"))];
-  c.clientId = strs[indexOfName(STRING_FIELDS, msg("cequenceClientId"))];
-  c.clientSecret = strs[indexOfName(STRING_FIELDS, msg("cequenceClientSecret"))];
-  c.authPath = strs[indexOfName(STRING_FIELDS, msg("cequenceAuthPath"))];
-  c.edgePath = strs[indexOfName(STRING_FIELDS, msg("cequenceEdgePath"))];
-  c.authEnabled = bools[indexOfName(BOOL_FIELDS, msg("cequenceAuthEnabled"))];
-  c.debug = bools[indexOfName(BOOL_FIELDS, msg("enableDebugLogs"))];
-  c.minStatus = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceMinStatusCode"))];
-  c.maxStatus = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceMaxStatusCode"))];
-  c.bodyLimit = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceBodyLimitBytes"))];
-  c.batchMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceBatchMaxTransactions"))];
-  c.batchMaxBytes = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceBatchMaxBytes"))];
-  c.flushIntervalMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceFlushIntervalMs"))];
-  c.queueMaxTransactions = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceQueueMaxTransactions"))];
-  c.queueMaxBytes = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceQueueMaxBytes"))];
-  c.maxInFlightBatches = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceMaxInFlightBatches"))];
-  c.edgeTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceEdgeTimeoutMs"))];
-  c.authTimeoutMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceAuthTimeoutMs"))];
-  c.retryInitialBackoffMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceRetryInitialBackoffMs"))];
-  c.retryMaxBackoffMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceRetryMaxBackoffMs"))];
-  c.retryGiveUpMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceRetryGiveUpMs"))];
-  c.tokenRefreshMarginSeconds = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceTokenRefreshMarginSeconds"))];
-  c.statsIntervalMs = <i32>ints[indexOfName(INT_FIELDS, msg("cequenceStatsIntervalMs"))];
-  c.excludePaths = lists[indexOfName(LIST_FIELDS, msg("cequenceExcludePaths"))];
-  c.excludeMethods = lists[indexOfName(LIST_FIELDS, msg("cequenceExcludeMethods"))];
-  c.redactHeaders = lists[indexOfName(LIST_FIELDS, msg("cequenceRedactHeaders"))];
-  c.redactJsonFields = lists[indexOfName(LIST_FIELDS, msg("cequenceRedactJsonFields"))];
-  c.skipBodyContentTypes = lists[indexOfName(LIST_FIELDS, msg("cequenceSkipBodyContentTypes"))];
+  c.authUrl = strs[StringField.cequenceAuthUrl];
+  c.edgeUrl = strs[StringField.cequenceEdgeUrl];
+  c.serviceNamespace = strs[StringField.serviceNamespace];
+  c.clientId = strs[StringField.cequenceClientId];
+  c.clientSecret = strs[StringField.cequenceClientSecret];
+  c.authPath = strs[StringField.cequenceAuthPath];
+  c.edgePath = strs[StringField.cequenceEdgePath];
+  c.authEnabled = bools[BoolField.cequenceAuthEnabled];
+  c.debug = bools[BoolField.enableDebugLogs];
+  c.minStatus = <i32>ints[IntField.cequenceMinStatusCode];
+  c.maxStatus = <i32>ints[IntField.cequenceMaxStatusCode];
+  c.bodyLimit = <i32>ints[IntField.cequenceBodyLimitBytes];
+  c.batchMaxTransactions = <i32>ints[IntField.cequenceBatchMaxTransactions];
+  c.batchMaxBytes = <i32>ints[IntField.cequenceBatchMaxBytes];
+  c.flushIntervalMs = <i32>ints[IntField.cequenceFlushIntervalMs];
+  c.queueMaxTransactions = <i32>ints[IntField.cequenceQueueMaxTransactions];
+  c.queueMaxBytes = <i32>ints[IntField.cequenceQueueMaxBytes];
+  c.maxInFlightBatches = <i32>ints[IntField.cequenceMaxInFlightBatches];
+  c.edgeTimeoutMs = <i32>ints[IntField.cequenceEdgeTimeoutMs];
+  c.authTimeoutMs = <i32>ints[IntField.cequenceAuthTimeoutMs];
+  c.retryInitialBackoffMs = <i32>ints[IntField.cequenceRetryInitialBackoffMs];
+  c.retryMaxBackoffMs = <i32>ints[IntField.cequenceRetryMaxBackoffMs];
+  c.retryGiveUpMs = <i32>ints[IntField.cequenceRetryGiveUpMs];
+  c.tokenRefreshMarginSeconds = <i32>ints[IntField.cequenceTokenRefreshMarginSeconds];
+  c.statsIntervalMs = <i32>ints[IntField.cequenceStatsIntervalMs];
+  c.excludePaths = lists[ListField.cequenceExcludePaths];
+  c.excludeMethods = lists[ListField.cequenceExcludeMethods];
+  c.redactHeaders = lists[ListField.cequenceRedactHeaders];
+  c.redactJsonFields = lists[ListField.cequenceRedactJsonFields];
+  c.skipBodyContentTypes = lists[ListField.cequenceSkipBodyContentTypes];
 
   // Semantic checks, in field order so the first problem named is the first an operator meets.
   const auth = parseServiceUrl(c.authUrl);
@@ -268,9 +269,9 @@ export function parseConfig(bytes: Uint8Array): ConfigResult {
     return fail(result, msg("serviceNamespace"), msg("must be a Kubernetes namespace name (lowercase letters, digits and '-', at most 63), got \"") + c.serviceNamespace + "\"");
   }
   if (c.authEnabled) {
-    if (!present[indexOfName(STRING_FIELDS, msg("cequenceClientId"))]) return fail(result, msg("cequenceClientId"), msg("is required when cequenceAuthEnabled is true"));
-    if (!present[indexOfName(STRING_FIELDS, msg("cequenceClientSecret"))]) return fail(result, msg("cequenceClientSecret"), msg("is required when cequenceAuthEnabled is true"));
-    if (!present[indexOfName(STRING_FIELDS, msg("cequenceAuthPath"))]) return fail(result, msg("cequenceAuthPath"), msg("is required when cequenceAuthEnabled is true"));
+    if (!present[StringField.cequenceClientId]) return fail(result, msg("cequenceClientId"), msg("is required when cequenceAuthEnabled is true"));
+    if (!present[StringField.cequenceClientSecret]) return fail(result, msg("cequenceClientSecret"), msg("is required when cequenceAuthEnabled is true"));
+    if (!present[StringField.cequenceAuthPath]) return fail(result, msg("cequenceAuthPath"), msg("is required when cequenceAuthEnabled is true"));
   }
   if (c.authPath.length > 0 && c.authPath.charCodeAt(0) != 0x2f) return fail(result, msg("cequenceAuthPath"), msg("must begin with '/', got \"") + c.authPath + "\"");
   if (c.edgePath.charCodeAt(0) != 0x2f) return fail(result, msg("cequenceEdgePath"), msg("must begin with '/', got \"") + c.edgePath + "\"");

@@ -1,7 +1,7 @@
 // Strict RFC 8259 well-formedness check over UTF-8 bytes. assemblyscript-json aborts (traps the VM) on
 // malformed input, and AssemblyScript cannot catch, so every configuration is checked here first.
 // Returns "" when well formed, otherwise a short reason with the byte offset.
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 const MAX_DEPTH: i32 = 64;
 

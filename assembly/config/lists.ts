@@ -2,7 +2,7 @@
 // object and checking each entry by the rule its schema item pattern names (fields.generated.ts).
 // Pure logic: no host calls.
 import { JSON } from "./json";
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 /** A token character (RFC 9110 tchar): what header names and methods are made of. */
 function isTchar(c: i32): bool {

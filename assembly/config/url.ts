@@ -1,6 +1,6 @@
 // Minimal absolute-URL parsing for the Cequence service addresses: scheme, host, optional port.
 // The policy only needs the :authority to put on dispatched calls; TLS is the gateway's job.
-import { msg } from "../msg";
+import { msg } from "../literals";
 
 export class ParsedUrl {
   scheme: string = "";

@@ -39,7 +39,7 @@ let built: Buffer | undefined;
 export function harnessWasm(): Buffer {
   if (built) return built;
   const hash = createHash('sha256');
-  for (const f of [...sourceFiles(path.join(ROOT, 'assembly')), path.join(HERE, 'harness/index.ts')]) {
+  for (const f of [...sourceFiles(path.join(ROOT, 'assembly')), path.join(HERE, 'harness/index.ts'), path.join(ROOT, 'scripts/utf8-literals/index.mjs')]) {
     hash.update(f).update(readFileSync(f));
   }
   hash.update(ASC_FLAGS.join(' '));

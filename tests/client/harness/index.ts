@@ -10,10 +10,11 @@ import { RootContext, Context, registerRootContext, FilterHeadersStatusValues } 
 import { RawBytes } from "../../../assembly/raw-bytes";
 import { PolicyRoot } from "../../../assembly/root";
 import { getHeaderValue } from "../../../assembly/host";
+import { Utf8, utf8 } from "../../../assembly/literals";
 import { base64Encode } from "../../../assembly/capture/base64";
 import { txnIds } from "../../../assembly/capture/entropy";
 
-function headerString(name: string): string {
+function headerString(name: Utf8): string {
   const v = getHeaderValue(0, name);
   return v == null ? "" : String.UTF8.decode(v);
 }
@@ -25,8 +26,8 @@ class TxnContext extends Context {
     super(context_id, policy);
   }
   onRequestHeaders(a: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    this.id = headerString("x-test-txn");
-    const p = headerString("x-test-pad");
+    this.id = headerString(utf8("x-test-txn"));
+    const p = headerString(utf8("x-test-pad"));
     let n = 0;
     for (let i = 0; i < p.length && i < 8; i++) {
       const c = p.charCodeAt(i);

@@ -1,11 +1,9 @@
 // OAuth2 client-credentials wire formats (RFC 6749 §4.4): the form-encoded request body and the JSON
 // token response. Pure.
 //
-// The response comes from the network, so it is checked for strict well-formedness (checkJson) before
-// assemblyscript-json sees it: that parser aborts the VM on malformed input and AssemblyScript cannot
-// catch. Error texts never quote the body: a body may hold a token.
+// The response comes from the network: the reader (config/json.ts) checks strict well-formedness as it
+// parses and never traps. Error texts never quote the body: a body may hold a token.
 import { JSON } from "../config/json";
-import { checkJson } from "../config/json-check";
 import { msg } from "../literals";
 
 /** Largest token response read; a bigger one is refused without being parsed. */
@@ -111,9 +109,9 @@ export function parseTokenResponse(body: Uint8Array): TokenResponse {
   const r = new TokenResponse();
   if (body.length == 0) return failed(r, msg("empty response body"));
   if (body.length > MAX_TOKEN_RESPONSE_BYTES) return failed(r, msg("response body larger than ") + MAX_TOKEN_RESPONSE_BYTES.toString() + msg(" bytes"));
-  if (checkJson(body).length > 0) return failed(r, msg("response is not valid JSON"));
+  const doc = JSON.parse(body).value;
+  if (doc == null) return failed(r, msg("response is not valid JSON"));
   if (!numbersShort(body)) return failed(r, msg("response has an oversized number"));
-  const doc = JSON.parse(body);
   if (!doc.isObj) return failed(r, msg("response is not a JSON object"));
   const obj = changetype<JSON.Obj>(doc);
 

@@ -2,7 +2,6 @@
 // bounds come from fields.generated.ts (rendered from schema/config.schema.json), so the parser and the
 // published definition cannot drift apart. Pure logic: no host calls, unit-tested by as-pect.
 import { JSON } from "./json";
-import { checkJson } from "./json-check";
 import { parseServiceUrl } from "./url";
 import {
   INT_FIELDS, INT_DEFAULTS, INT_MINIMUMS, INT_MAXIMUMS,
@@ -154,9 +153,9 @@ export function parseConfigString(text: string): ConfigResult {
 export function parseConfig(bytes: Uint8Array): ConfigResult {
   const result = new ConfigResult();
   if (bytes.length == 0) return fail(result, "", msg("configuration is empty (expected a JSON object with cequenceAuthUrl and cequenceEdgeUrl)"));
-  const syntax = checkJson(bytes);
-  if (syntax.length > 0) return fail(result, "", msg("configuration is not valid JSON: ") + syntax);
-  const doc = JSON.parse(bytes);
+  const parsed = JSON.parse(bytes);
+  const doc = parsed.value;
+  if (doc == null) return fail(result, "", msg("configuration is not valid JSON: ") + parsed.error);
   if (!doc.isObj) return fail(result, "", msg("configuration must be a JSON object, got ") + typeName(doc));
   const obj = changetype<JSON.Obj>(doc);
 

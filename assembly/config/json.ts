@@ -1,17 +1,25 @@
-// A small JSON reader for the two documents the module reads: the policy configuration (config.ts,
-// lists.ts) and the OAuth token answer (client/oauth.ts). It replaces assemblyscript-json and the
-// standard library's strtod: only the tree those readers walk (strings, whole numbers, floats, bools,
-// null, arrays, objects whose repeated key keeps the last value) and nothing to write JSON.
+// A small strict JSON reader for the two documents the module reads: the policy configuration (config.ts,
+// lists.ts) and the OAuth token answer (client/oauth.ts). Only the tree those readers walk (strings, whole
+// numbers, floats, bools, null, arrays, objects whose repeated key keeps the last value), nothing to write.
 //
-// Callers pass only documents that json-check.ts found well-formed (it also bounds nesting at 64), but
-// the reader never traps on anything: past the end it reads as if the document ended there.
+// Well-formedness is checked in the same pass (RFC 8259, nesting at most 64 deep, the \f escape refused):
+// a document that is not well formed gives no value but a short reason with the byte offset. It never
+// traps, whatever the bytes: AssemblyScript cannot catch, and both documents come from outside.
 //
 // Numbers: without '.', 'e' or 'E' (and not "-0") an Integer, accumulated as f64 and converted to i64
-// (saturating) as assemblyscript-json did; otherwise a Float, its digits as one f64 scaled by one
-// multiplication or division by a power of ten — correctly rounded for the decimals a configuration or
-// an expires_in holds (at most 15 significant digits and a small exponent), close otherwise.
+// (saturating); otherwise a Float, its digits as one f64 scaled by one multiplication or division by a
+// power of ten — correctly rounded for the decimals a configuration or an expires_in holds (at most 15
+// significant digits and a small exponent), close otherwise.
 // Strings: UTF-8 decoded to AssemblyScript strings; \uXXXX gives that UTF-16 code unit (a pair gives
 // its character).
+import { msg, utf8, Utf8, utf8Bytes, utf8Length } from "../literals";
+
+const MAX_DEPTH: i32 = 64;
+
+/** "" when `bytes` is well-formed JSON, otherwise the reason and its byte offset. */
+export function checkJson(bytes: Uint8Array): string {
+  return JSON.parse(bytes).error;
+}
 
 export namespace JSON {
   const STR: i32 = 1;
@@ -82,18 +90,40 @@ export namespace JSON {
     }
   }
 
-  /** The document's top-level value (Null when there is none). */
-  export function parse(bytes: Uint8Array): Value {
+  /** A parsed document: its value, or null and the reason when the bytes are not well-formed JSON. */
+  export class Parsed {
+    constructor(readonly value: Value | null, readonly error: string) {}
+  }
+
+  export function parse(bytes: Uint8Array): Parsed {
     const r = new Reader(bytes.dataStart, bytes.length);
-    return r.value();
+    r.skipWs();
+    if (r.pos >= r.len) return new Parsed(null, msg("empty document"));
+    const v = r.value(0);
+    if (v == null) return new Parsed(null, r.error);
+    r.skipWs();
+    if (r.pos != r.len) return new Parsed(null, msg("unexpected data after the JSON value at byte ") + r.pos.toString());
+    return new Parsed(v, "");
+  }
+
+  @inline function isDigit(c: i32): bool {
+    return c >= 0x30 && c <= 0x39;
   }
 
   class Reader {
     pos: i32 = 0;
-    constructor(private base: usize, private len: i32) {}
+    error: string = "";
+    constructor(private base: usize, readonly len: i32) {}
 
-    @inline peek(): u32 {
-      return this.pos < this.len ? <u32>load<u8>(this.base + <usize>this.pos) : 0;
+    /** The byte at pos, or -1 past the end. */
+    @inline peek(): i32 {
+      return this.pos < this.len ? <i32>load<u8>(this.base + <usize>this.pos) : -1;
+    }
+
+    /** Records the first problem (with where it was met); the value being read is then null. */
+    fail(what: string): Value | null {
+      if (this.error.length == 0) this.error = what + msg(" at byte ") + this.pos.toString();
+      return null;
     }
 
     skipWs(): void {
@@ -104,69 +134,91 @@ export namespace JSON {
       }
     }
 
-    value(): Value {
-      this.skipWs();
+    value(depth: i32): Value | null {
+      if (depth > MAX_DEPTH) return this.fail(msg("nesting too deep"));
       const c = this.peek();
-      if (c == 0x7b) return this.object();
-      if (c == 0x5b) return this.array();
-      if (c == 0x22) return new Str(this.string());
-      if (c == 0x74) { this.pos += 4; return new Bool(true); }
-      if (c == 0x66) { this.pos += 5; return new Bool(false); }
-      if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-      this.pos++;
-      return new Value(NULL);
+      if (c == 0x7b) return this.object(depth + 1);
+      if (c == 0x5b) return this.array(depth + 1);
+      if (c == 0x22) {
+        const s = this.string();
+        return s != null ? new Str(s) : null;
+      }
+      if (c == 0x74) return this.literal(utf8("true"), new Bool(true));
+      if (c == 0x66) return this.literal(utf8("false"), new Bool(false));
+      if (c == 0x6e) return this.literal(utf8("null"), new Value(NULL));
+      if (c == 0x2d || isDigit(c)) return this.number();
+      return this.fail(c < 0 ? msg("unexpected end of input") : msg("unexpected character"));
     }
 
-    object(): Obj {
+    literal(word: Utf8, v: Value): Value | null {
+      const n = utf8Length(word);
+      for (let i = 0; i < n; i++) {
+        if (this.peek() != <i32>load<u8>(utf8Bytes(word) + <usize>i)) return this.fail(msg("invalid literal"));
+        this.pos++;
+      }
+      return v;
+    }
+
+    object(depth: i32): Value | null {
       const o = new Obj();
       this.pos++; // {
       this.skipWs();
       if (this.peek() == 0x7d) { this.pos++; return o; }
-      while (this.pos < this.len) {
+      while (true) {
         this.skipWs();
+        if (this.peek() != 0x22) return this.fail(msg("expected a quoted key"));
         const key = this.string();
+        if (key == null) return null;
         this.skipWs();
-        this.pos++; // :
-        o.set(key, this.value());
+        if (this.peek() != 0x3a) return this.fail(msg("expected ':'"));
+        this.pos++;
+        this.skipWs();
+        const v = this.value(depth);
+        if (v == null) return null;
+        o.set(key, v);
         this.skipWs();
         const c = this.peek();
-        this.pos++;
-        if (c != 0x2c) break; // } (or the end)
+        if (c == 0x2c) { this.pos++; continue; }
+        if (c == 0x7d) { this.pos++; return o; }
+        return this.fail(msg("expected ',' or '}'"));
       }
-      return o;
     }
 
-    array(): Arr {
+    array(depth: i32): Value | null {
       const a = new Arr();
       this.pos++; // [
       this.skipWs();
       if (this.peek() == 0x5d) { this.pos++; return a; }
-      while (this.pos < this.len) {
-        a.items.push(this.value());
+      while (true) {
+        this.skipWs();
+        const v = this.value(depth);
+        if (v == null) return null;
+        a.items.push(v);
         this.skipWs();
         const c = this.peek();
-        this.pos++;
-        if (c != 0x2c) break; // ] (or the end)
+        if (c == 0x2c) { this.pos++; continue; }
+        if (c == 0x5d) { this.pos++; return a; }
+        return this.fail(msg("expected ',' or ']'"));
       }
-      return a;
     }
 
-    /** A string starting at its opening quote; leaves pos after the closing one. */
-    string(): string {
+    /** A string starting at its opening quote; leaves pos after the closing one. Null when ill-formed. */
+    string(): string | null {
       this.pos++; // "
       let out = "";
       let run = this.pos;
-      while (this.pos < this.len) {
-        const c = load<u8>(this.base + <usize>this.pos);
+      while (true) {
+        const c = this.peek();
+        if (c < 0) { this.fail(msg("unterminated string")); return null; }
+        if (c < 0x20) { this.fail(msg("control character in string")); return null; }
         if (c == 0x22) break;
-        if (c != 0x5c) { this.pos++; continue; }
-        out += String.UTF8.decodeUnsafe(this.base + <usize>run, <usize>(this.pos - run));
         this.pos++;
+        if (c != 0x5c) continue;
+        out += String.UTF8.decodeUnsafe(this.base + <usize>run, <usize>(this.pos - 1 - run));
         const e = this.peek();
         this.pos++;
         let u: i32 = e;
         if (e == 0x62) u = 0x08;
-        else if (e == 0x66) u = 0x0c;
         else if (e == 0x6e) u = 0x0a;
         else if (e == 0x72) u = 0x0d;
         else if (e == 0x74) u = 0x09;
@@ -174,21 +226,29 @@ export namespace JSON {
           u = 0;
           for (let k = 0; k < 4; k++) {
             const h = this.peek();
+            const l = h | 0x20; // a letter in lowercase
+            const d = isDigit(h) ? h - 0x30 : l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
+            if (d < 0) { this.fail(msg("invalid \\u escape")); return null; }
             this.pos++;
-            u = (u << 4) | <i32>(h <= 0x39 ? h - 0x30 : (h | 0x20) - 0x57);
+            u = (u << 4) | d;
           }
-          u &= 0xffff;
+        } else if (e == 0x66) {
+          // Refused since the first parser, which had no \f: configurations that passed stay the same.
+          this.fail(msg("unsupported \\f escape"));
+          return null;
+        } else if (e != 0x22 && e != 0x5c && e != 0x2f) {
+          this.fail(msg("invalid escape"));
+          return null;
         }
         out += String.fromCharCode(u);
         run = this.pos;
       }
-      const end = this.pos < this.len ? this.pos : this.len;
-      out += String.UTF8.decodeUnsafe(this.base + <usize>run, <usize>(end - run));
+      out += String.UTF8.decodeUnsafe(this.base + <usize>run, <usize>(this.pos - run));
       this.pos++; // "
       return out;
     }
 
-    number(): Value {
+    number(): Value | null {
       let neg = false;
       if (this.peek() == 0x2d) { neg = true; this.pos++; }
       let m: f64 = 0;
@@ -196,12 +256,21 @@ export namespace JSON {
       let scale: i32 = 0; // decimal exponent of the last digit in m
       let float = false;
       let c = this.peek();
-      while (c >= 0x30 && c <= 0x39) { m = m * 10 + <f64>(c - 0x30); digits++; this.pos++; c = this.peek(); }
+      if (c == 0x30) {
+        digits = 1;
+        this.pos++;
+        c = this.peek();
+      } else if (c >= 0x31 && c <= 0x39) {
+        while (isDigit(c)) { m = m * 10 + <f64>(c - 0x30); digits++; this.pos++; c = this.peek(); }
+      } else {
+        return this.fail(msg("invalid number"));
+      }
       if (c == 0x2e) {
         float = true;
         this.pos++;
         c = this.peek();
-        while (c >= 0x30 && c <= 0x39) { m = m * 10 + <f64>(c - 0x30); scale--; this.pos++; c = this.peek(); }
+        if (!isDigit(c)) return this.fail(msg("invalid number"));
+        while (isDigit(c)) { m = m * 10 + <f64>(c - 0x30); scale--; this.pos++; c = this.peek(); }
       }
       if (c == 0x65 || c == 0x45) {
         float = true;
@@ -209,8 +278,9 @@ export namespace JSON {
         c = this.peek();
         let eneg = false;
         if (c == 0x2b || c == 0x2d) { eneg = c == 0x2d; this.pos++; c = this.peek(); }
+        if (!isDigit(c)) return this.fail(msg("invalid number"));
         let e: i32 = 0;
-        while (c >= 0x30 && c <= 0x39) { if (e < 100000) e = e * 10 + <i32>(c - 0x30); this.pos++; c = this.peek(); }
+        while (isDigit(c)) { if (e < 100000) e = e * 10 + (c - 0x30); this.pos++; c = this.peek(); }
         scale += eneg ? -e : e;
       }
       if (!float && !(neg && m == 0 && digits > 0)) return new Integer(<i64>(neg ? -m : m));

@@ -7,7 +7,7 @@
 // cost their length, and hot-path fragments are copied with memory.copy instead of being narrowed from
 // UTF-16 character by character. README "Module size".
 import { Transform } from "assemblyscript/transform";
-import { Node, NodeKind, LiteralKind } from "assemblyscript";
+import { Node, NodeKind, LiteralKind, Token } from "assemblyscript";
 
 const BLOB_SOURCE = "assembly/literals.ts";
 const BLOB_NAME = "LITERALS";
@@ -45,13 +45,24 @@ function importedNames(source) {
   return names;
 }
 
-/** "msg" or "utf8" when `n` calls one of them (by its local name) with one string literal, else null. */
+/** The text of a string literal, or of literals joined by + (a long list over several lines); else null. */
+function literalText(n) {
+  if (n.kind === NodeKind.Literal && n.literalKind === LiteralKind.String) return n.value;
+  if (n.kind === NodeKind.Binary && n.operator === Token.Plus) {
+    const left = literalText(n.left);
+    const right = left === null ? null : literalText(n.right);
+    return right === null ? null : left + right;
+  }
+  return null;
+}
+
+/** [kind, text] when `n` calls msg or utf8 (by its local name) with literal text, else null. */
 function literalCall(n, names) {
   if (n.kind !== NodeKind.Call || n.expression.kind !== NodeKind.Identifier) return null;
   const kind = names.get(n.expression.text);
-  if (kind === undefined) return null;
-  if (n.args.length !== 1 || n.args[0].kind !== NodeKind.Literal || n.args[0].literalKind !== LiteralKind.String) return null;
-  return kind;
+  if (kind === undefined || n.args.length !== 1) return null;
+  const text = literalText(n.args[0]);
+  return text === null ? null : [kind, text];
 }
 
 const int = (v, range) => Node.createIntegerLiteralExpression(i64_new(v, 0), range);
@@ -69,9 +80,9 @@ export default class Utf8Literals extends Transform {
       for (const statement of source.statements) {
         walk(statement, (n) => {
           if (isBlobSource && n.kind === NodeKind.VariableDeclaration && n.name.text === BLOB_NAME) blob = n;
-          const kind = literalCall(n, names);
-          if (kind === null) return;
-          const text = n.args[0].value;
+          const call = literalCall(n, names);
+          if (call === null) return;
+          const [kind, text] = call;
           if (kind === "utf8" && Buffer.byteLength(text) > 255) throw new Error(`utf8-literals: ${path}: utf8() literal longer than 255 bytes`);
           calls.push([n, kind, text]);
         });

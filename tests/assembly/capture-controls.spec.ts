@@ -5,7 +5,7 @@ import { utf8, ptrOf, slice, Rng, raws, raw, serialize } from "./capture-helpers
 import { CapturedExchange, SourceInfo } from "../../assembly/capture/transaction";
 import { BodyCapture } from "../../assembly/capture/body";
 import { encodePairs } from "../../assembly/capture/header-pairs";
-import { checkJson } from "../../assembly/config/json-check";
+import { checkJson } from "../../assembly/config/json";
 
 const BASE = '"cequenceAuthUrl":"https://a.example.com","cequenceEdgeUrl":"https://e.example.com","cequenceAuthEnabled":false';
 

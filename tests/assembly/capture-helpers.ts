@@ -1,5 +1,5 @@
 // Shared helpers for the capture specs (not a spec itself).
-import { checkJson } from "../../assembly/config/json-check";
+import { checkJson } from "../../assembly/config/json";
 import { isValidUtf8 } from "../../assembly/capture/utf8";
 import { RawBytes } from "../../assembly/raw-bytes";
 import { CapturedExchange, SourceInfo, serializeTransaction, writeTransactionInto, prepareTransaction } from "../../assembly/capture/transaction";

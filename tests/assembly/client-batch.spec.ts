@@ -1,5 +1,5 @@
 import { JSON } from "assemblyscript-json/assembly";
-import { checkJson } from "../../assembly/config/json-check";
+import { checkJson } from "../../assembly/config/json";
 import { TxQueue } from "../../assembly/client/queue";
 import { planBatch, fullBatchReady, assembleFromQueue, assembleBatch, batchBodyBytes, newRecord, frameAlone } from "../../assembly/client/batch";
 import { Arena } from "../../assembly/arena";

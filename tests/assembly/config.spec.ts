@@ -1,5 +1,5 @@
 import { parseConfigString, ConfigResult } from "../../assembly/config/config";
-import { checkJson } from "../../assembly/config/json-check";
+import { checkJson } from "../../assembly/config/json";
 import { parseServiceUrl } from "../../assembly/config/url";
 import { INT_FIELDS, INT_DEFAULTS, BOOL_FIELDS, BOOL_DEFAULTS } from "../../assembly/config/fields.generated";
 

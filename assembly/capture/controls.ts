@@ -3,9 +3,7 @@
 // (cequenceRedactHeaders). Built once per configuration from the Config's lists; every matcher works on
 // the bytes the host gave, without allocating. Pure (no host calls).
 import { Config } from "../config/config";
-
-/** The fixed text a redacted value is replaced by. */
-export const REDACTED = "[REDACTED]";
+import { utf8, utf8Bytes, utf8Length } from "../literals";
 
 function bytesOf(s: string): ArrayBuffer {
   return String.UTF8.encode(s);
@@ -23,10 +21,14 @@ function equalBytes(a: ArrayBuffer, ptr: usize, len: i32): bool {
 
 /** ASCII case-insensitive comparison of `len` bytes at `ptr` with `a` (already lowercase). */
 function equalLowercase(a: ArrayBuffer, ptr: usize, len: i32): bool {
-  if (a.byteLength != len) return false;
-  const p = changetype<usize>(a);
+  return equalLowercaseBytes(changetype<usize>(a), a.byteLength, ptr, len);
+}
+
+/** The `aLen` bytes at `a` (lowercase) equal the `len` bytes at `ptr` compared case-insensitively. */
+function equalLowercaseBytes(a: usize, aLen: i32, ptr: usize, len: i32): bool {
+  if (aLen != len) return false;
   for (let i: i32 = 0; i < len; i++) {
-    if (<u32>load<u8>(p + <usize>i) != lower(<u32>load<u8>(ptr + <usize>i))) return false;
+    if (<u32>load<u8>(a + <usize>i) != lower(<u32>load<u8>(ptr + <usize>i))) return false;
   }
   return true;
 }
@@ -155,9 +157,8 @@ export function isJsonContentType(ptr: usize, len: i32): bool {
   while (end > start && isSpace(load<u8>(ptr + <usize>(end - 1)))) end--;
   const n = end - start;
   const p = ptr + <usize>start;
-  if (n == 16 && equalLowercase(APPLICATION_JSON, p, 16)) return true;
-  return n > 5 && equalLowercase(PLUS_JSON, p + <usize>(n - 5), 5);
+  const json = utf8("application/json");
+  if (equalLowercaseBytes(utf8Bytes(json), utf8Length(json), p, n)) return true;
+  const suffix = utf8("+json");
+  return n > 5 && equalLowercaseBytes(utf8Bytes(suffix), 5, p + <usize>(n - 5), 5);
 }
-
-const APPLICATION_JSON = bytesOf("application/json");
-const PLUS_JSON = bytesOf("+json");

@@ -10,8 +10,9 @@
 // a listed key is still recognised wherever a string is followed by ':'.
 import { RawBytes } from "../raw-bytes";
 import { ByteBuffer } from "./byte-buffer";
+import { utf8 } from "../literals";
 
-const REDACTED_VALUE = String.UTF8.encode("\"[REDACTED]\"");
+const REDACTED_VALUE = utf8("\"[REDACTED]\"");
 
 // States of the tokeniser.
 const OUT: i32 = 0; // between tokens
@@ -191,7 +192,7 @@ export class JsonRedactor {
         if (!isWs(c)) {
           // The value starts here: write everything before it, then the replacement, then skip it.
           out.writeBytes(ptr + <usize>run, i - run);
-          out.writeBytes(changetype<usize>(REDACTED_VALUE), REDACTED_VALUE.byteLength);
+          out.writeUtf8(REDACTED_VALUE);
           this.redacted++;
           this.esc = 0;
           if (c == 0x22) this.state = SKIP_STR;

@@ -8,6 +8,7 @@
 // base64 (transaction.ts), so nothing is lost.
 import { ByteBuffer } from "./byte-buffer";
 import { utf8SequenceAt } from "./utf8";
+import { utf8 } from "../literals";
 
 // For each byte < 0x80: 0 = copy as is, 1 = short escape (\" \\ \b \t \n \r), 2 = \u00XX.
 const ESCAPE_CLASS = memory.data<u8>([
@@ -173,7 +174,7 @@ export class JsonWriter {
         continue;
       }
       out.writeBytes(ptr + <usize>run, i - run);
-      out.writeAscii("\\ufffd");
+      out.writeUtf8(utf8("\\ufffd"));
       i += -n;
       run = i;
     }

@@ -2,8 +2,9 @@
 // makes room first (dropping the oldest, counted) and the transaction is built into one block of that
 // size, never grown or copied, and one that could never fit is not built at all. Pure. Kept beside
 // writeTransaction line for line; tests hold the two equal on every exchange they serialise.
-import { CapturedExchange, Prepared, SourceInfo, AFTER_TIMESTAMP, SOURCE_INFO_OPEN, TRUNCATED_ONLY, TRUNCATED_AFTER, SKIPPED_ONLY, SKIPPED_AFTER, REDACTED_VALUE } from "./transaction";
+import { CapturedExchange, Prepared, SourceInfo, AFTER_TIMESTAMP, SOURCE_INFO_OPEN, SOURCE_INFO_TYPE, TRUNCATED_ONLY, TRUNCATED_AFTER, SKIPPED_ONLY, SKIPPED_AFTER, REDACTED_VALUE } from "./transaction";
 import { utf8Length } from "../literals";
+import { POLICY_VERSION } from "../version";
 import { BodyCapture } from "./body";
 import { HeaderPairs, Slice } from "./header-pairs";
 import { CaptureControls } from "./controls";
@@ -114,6 +115,6 @@ export function transactionSize(x: CapturedExchange, id: string, src: SourceInfo
   n += 29 + signedLength(x.status) + 12; // },"response":{"status-code":"  N  ","headers":
   n += headersLength(p.respPairs, x.responseBody, k);
   n += bodyLength(x.responseBody, p.respRedacted);
-  n += SOURCE_INFO_OPEN.length + quotedBytes(src.poolIdUtf8) + 15 + quotedBytes(src.instanceIdUtf8) + 3;
+  n += utf8Length(SOURCE_INFO_OPEN) + POLICY_VERSION.length + utf8Length(SOURCE_INFO_TYPE) + quotedBytes(src.poolIdUtf8) + 15 + quotedBytes(src.instanceIdUtf8) + 3;
   return n;
 }

@@ -47,16 +47,16 @@ import { POLICY_VERSION } from "../version";
 import { RawBytes } from "../raw-bytes";
 import { Utf8, utf8 } from "../literals";
 
-export const FORMAT_VERSION = "1.0";
+// (@inline: a string constant the module itself does not use, only the tests, then costs nothing.)
+// @ts-ignore: decorator
+@inline export const FORMAT_VERSION = "1.0";
 /** source_info.type: the product type. */
-export const PRODUCT_TYPE = "mulesoft-flex-gateway";
-/** The header entry marking a side whose body was cut: cq-body-truncated, value base64("true"). */
-export const TRUNCATED_ENTRY = "cq-body-truncated:dHJ1ZQ==";
-/** The header entry marking a side whose body was not read (cequenceSkipBodyContentTypes). */
-export const SKIPPED_ENTRY = "cq-body-skipped:dHJ1ZQ==";
+// @ts-ignore: decorator
+@inline export const PRODUCT_TYPE = "mulesoft-flex-gateway";
 
-// Fragments joined once at start-up, not per transaction (transaction-size.ts counts them too).
-// The same entries as JSON fragments (utf8() literals must be literal: they repeat the text above).
+// The wire format's fixed fragments as utf8() literals (transaction-size.ts counts them too). A side
+// whose body was cut ends its headers with the entry cq-body-truncated:dHJ1ZQ== (base64 of "true"); a
+// side whose body was not read (cequenceSkipBodyContentTypes) with cq-body-skipped:dHJ1ZQ==.
 export const TRUNCATED_ONLY = utf8("\"cq-body-truncated:dHJ1ZQ==\"");
 export const TRUNCATED_AFTER = utf8(",\"cq-body-truncated:dHJ1ZQ==\"");
 export const SKIPPED_ONLY = utf8("\"cq-body-skipped:dHJ1ZQ==\"");
@@ -64,7 +64,9 @@ export const SKIPPED_AFTER = utf8(",\"cq-body-skipped:dHJ1ZQ==\"");
 /** base64("[REDACTED]"): the value of a redacted header on the wire. */
 export const REDACTED_VALUE = utf8("W1JFREFDVEVEXQ==");
 export const AFTER_TIMESTAMP = utf8("\",\"version\":\"1.0\",\"transaction-id\":");
-export const SOURCE_INFO_OPEN = "},\"txn-meta-data\":{\"source_info\":{\"version\":\"" + POLICY_VERSION + "\",\"type\":\"" + PRODUCT_TYPE + "\",\"pool_id\":";
+// txn-meta-data up to pool_id's value, around POLICY_VERSION (the type is PRODUCT_TYPE).
+export const SOURCE_INFO_OPEN = utf8("},\"txn-meta-data\":{\"source_info\":{\"version\":\"");
+export const SOURCE_INFO_TYPE = utf8("\",\"type\":\"mulesoft-flex-gateway\",\"pool_id\":");
 
 export class SourceInfo {
   /** The two values as UTF-8, encoded once (they are written into every transaction). */
@@ -372,7 +374,9 @@ function writeTransaction(w: JsonWriter, x: CapturedExchange, id: string, src: S
   writeBody(w, x.responseBody, b64, p.respRedacted);
 
   // txn-meta-data
-  w.out.writeAscii(SOURCE_INFO_OPEN);
+  raw(w, SOURCE_INFO_OPEN);
+  w.out.writeAscii(POLICY_VERSION);
+  raw(w, SOURCE_INFO_TYPE);
   w.stringLossy(changetype<usize>(src.poolIdUtf8), src.poolIdUtf8.byteLength);
   raw(w, utf8(",\"instance_id\":"));
   w.stringLossy(changetype<usize>(src.instanceIdUtf8), src.instanceIdUtf8.byteLength);

@@ -6,6 +6,7 @@
 import { TxQueue } from "./queue";
 import { RawBytes } from "../raw-bytes";
 import { Arena } from "../arena";
+import { utf8, utf8Bytes } from "../literals";
 
 // Each queued transaction is kept in a record with room for this framing around it, written when the
 // record is made: a batch of one is then posted from the record itself, with no copy and no new block.
@@ -17,7 +18,7 @@ export function newRecord(arena: Arena | null, size: i32): RawBytes | null {
   const r = RawBytes.from(arena, size + FRAME_HEAD + FRAME_TAIL);
   if (r == null) return null;
   const b = r.block;
-  for (let i = 0; i < FRAME_HEAD; i++) store<u8>(b + <usize>i, <u8>OPEN.charCodeAt(i));
+  memory.copy(b, utf8Bytes(OPEN), <usize>FRAME_HEAD);
   store<u8>(b + <usize>(FRAME_HEAD + size), 0x5d); // ]
   store<u8>(b + <usize>(FRAME_HEAD + size + 1), 0x7d); // }
   r.ptr = b + <usize>FRAME_HEAD;
@@ -33,7 +34,7 @@ export function frameAlone(r: RawBytes): bool {
   return true;
 }
 
-const OPEN = "{\"data\":["; // then the transactions, comma-separated, then "]}"
+const OPEN = utf8("{\"data\":["); // then the transactions, comma-separated, then "]}"
 const OPEN_BYTES: i64 = 9;
 const CLOSE_BYTES: i64 = 2;
 
@@ -89,7 +90,7 @@ export function assembleBatch(parts: RawBytes[]): RawBytes {
 
 function assembleInto(out: RawBytes, parts: RawBytes[]): void {
   const base = out.ptr;
-  for (let i = 0; i < <i32>OPEN_BYTES; i++) store<u8>(base + <usize>i, <u8>OPEN.charCodeAt(i));
+  memory.copy(base, utf8Bytes(OPEN), <usize>OPEN_BYTES);
   let pos = <usize>OPEN_BYTES;
   for (let i = 0; i < parts.length; i++) {
     if (i > 0) {

@@ -204,8 +204,9 @@ export function fmtBytes(n: number): string {
   if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${n} B`;
 }
+/** n as "1.23×"; "—" when there is no figure (NaN: a gateway or subject that did not run). */
 export function ratio(n: number): string {
-  return `${n.toFixed(2)}×`;
+  return Number.isFinite(n) ? `${n.toFixed(2)}×` : '—';
 }
 
 export function mdTable(header: string[], rows: (string | number)[][]): string {

@@ -37,6 +37,8 @@ export interface Harness {
   serialize(id: string): Buffer;
   /** Capture controls from a policy configuration (null: none); false when the configuration is invalid. */
   controls(config: Record<string, unknown> | null): boolean;
+  /** The module's strict JSON reader accepts these bytes as one well-formed document. */
+  jsonWellFormed(bytes: Buffer): boolean;
 }
 
 export async function loadHarness(): Promise<Harness> {
@@ -79,6 +81,7 @@ export async function loadHarness(): Promise<Harness> {
     requestChunk: (c) => ex.requestChunk(put(c)) >>> 0,
     responseChunk: (c) => ex.responseChunk(put(c)) >>> 0,
     controls: (config) => ex.setControls(put(config && Buffer.from(JSON.stringify(config)))) === 0,
+    jsonWellFormed: (bytes) => ex.jsonProblem(bytes.length === 0 ? 0 : put(bytes)) === 0,
     serialize: (id) => {
       const p = ex.serialize(put(Buffer.from(id))) >>> 0;
       if (p === 0) throw new Error('transactionSize was not the size buildTransaction wrote');

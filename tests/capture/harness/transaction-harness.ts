@@ -7,6 +7,7 @@ import { RawBytes } from "../../../assembly/raw-bytes";
 import { BodyCapture } from "../../../assembly/capture/body";
 import { CaptureControls } from "../../../assembly/capture/controls";
 import { parseConfig } from "../../../assembly/config/config";
+import { checkJson } from "../../../assembly/config/json";
 
 let x = new CapturedExchange();
 let src = new SourceInfo();
@@ -24,6 +25,12 @@ export function setControls(p: usize): i32 {
   if (c == null) return r.error.length;
   controls = CaptureControls.from(c);
   return 0;
+}
+
+/** The strict JSON reader's verdict on the bytes (config/json.ts): 0 when well formed, else the reason's length. */
+export function jsonProblem(p: usize): i32 {
+  const b = take(p);
+  return checkJson(b == null ? new Uint8Array(0) : Uint8Array.wrap(b)).length;
 }
 
 /** A buffer for Node to fill; pinned until a setter takes it over. */

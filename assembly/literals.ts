@@ -24,6 +24,22 @@ export function utf8(text: string): Utf8 {
   return 0;
 }
 
+/** The lines of a message: a list of names kept as one msg() literal (smaller than one literal each),
+ *  split once at start. */
+export function lines(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  while (true) {
+    const nl = text.indexOf("\n", start);
+    if (nl < 0) {
+      out.push(text.substring(start));
+      return out;
+    }
+    out.push(text.substring(start, nl));
+    start = nl + 1;
+  }
+}
+
 // @ts-ignore: decorator
 @global
 export function __msg(offset: i32, length: i32): string {

@@ -16,7 +16,7 @@
 // metrics, so a reason or a status class is part of the name. Envoy shows them on /stats as
 // `wasmcustom.<name>` and on /stats/prometheus as `<name>`. A metric the host refuses to define is
 // left out (one warning line) and the rest still work; an update the host refuses stops that metric.
-import { msg } from "../literals";
+import { msg, lines } from "../literals";
 
 export enum MetricKind { Counter = 0, Gauge = 1, Histogram = 2 }
 
@@ -50,7 +50,7 @@ export enum M {
 }
 
 // One name per line, in the order of M: one message split once at start is smaller than 24 literals.
-export const METRIC_NAMES: string[] = msg(
+export const METRIC_NAMES: string[] = lines(msg(
   "cequence_transactions_captured_total\n" +
   "cequence_transactions_sent_total\n" +
   "cequence_transactions_dropped_total\n" +
@@ -75,7 +75,7 @@ export const METRIC_NAMES: string[] = msg(
   "cequence_in_flight_transactions\n" +
   "cequence_in_flight_batches\n" +
   "cequence_edge_round_trip_ms",
-).split("\n");
+));
 
 export function metricKind(m: i32): MetricKind {
   if (m == M.EdgeRoundTrip) return MetricKind.Histogram;

@@ -12,7 +12,7 @@ export type Kind = 'counter' | 'gauge' | 'histogram';
 /** Every metric the module defines, in its order, with its kind (counters end in `_total`, the histogram in `_ms`). */
 export function policyMetrics(): { name: string; kind: Kind }[] {
   const src = readFileSync(SOURCE, 'utf8');
-  const list = /export const METRIC_NAMES: string\[\] = msg\(([\s\S]*?)\)\.split\("\\n"\);/.exec(src);
+  const list = /export const METRIC_NAMES: string\[\] = lines\(msg\(([\s\S]*?)\)\);/.exec(src);
   if (!list) throw new Error('METRIC_NAMES not found in assembly/client/metrics.ts');
   return [...list[1].matchAll(/"([a-z0-9_]+)(?:\\n)?"/g)].map(([, name]) => ({
     name,

@@ -160,5 +160,6 @@ export function isJsonContentType(ptr: usize, len: i32): bool {
   const json = utf8("application/json");
   if (equalLowercaseBytes(utf8Bytes(json), utf8Length(json), p, n)) return true;
   const suffix = utf8("+json");
-  return n > 5 && equalLowercaseBytes(utf8Bytes(suffix), 5, p + <usize>(n - 5), 5);
+  const s = utf8Length(suffix);
+  return n > s && equalLowercaseBytes(utf8Bytes(suffix), s, p + <usize>(n - s), s);
 }

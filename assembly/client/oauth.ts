@@ -10,7 +10,8 @@ import { msg } from "../literals";
 export const MAX_TOKEN_RESPONSE_BYTES: i32 = 65536;
 /** Longest access token accepted (JWTs are typically 1-2 KB). */
 export const MAX_TOKEN_LENGTH: i32 = 16384;
-/** Longest number literal accepted in a token response (the parser's number handling is quadratic). */
+/** Longest number literal accepted in a token response (a bound from the first parser, whose number
+ *  handling was quadratic; an answer with a longer one is still refused the same way). */
 const MAX_NUMBER_CHARS: i32 = 32;
 
 const HEX = msg("0123456789ABCDEF");

@@ -143,20 +143,24 @@ export namespace JSON {
         const s = this.string();
         return s != null ? new Str(s) : null;
       }
-      if (c == 0x74) return this.literal(utf8("true"), new Bool(true));
-      if (c == 0x66) return this.literal(utf8("false"), new Bool(false));
-      if (c == 0x6e) return this.literal(utf8("null"), new Value(NULL));
+      if (c == 0x74) return this.literal(utf8("true")) ? new Bool(true) : null;
+      if (c == 0x66) return this.literal(utf8("false")) ? new Bool(false) : null;
+      if (c == 0x6e) return this.literal(utf8("null")) ? new Value(NULL) : null;
       if (c == 0x2d || isDigit(c)) return this.number();
       return this.fail(c < 0 ? msg("unexpected end of input") : msg("unexpected character"));
     }
 
-    literal(word: Utf8, v: Value): Value | null {
+    /** Reads the bytes of `word`; false (the problem recorded) at the first that differs. */
+    literal(word: Utf8): bool {
       const n = utf8Length(word);
       for (let i = 0; i < n; i++) {
-        if (this.peek() != <i32>load<u8>(utf8Bytes(word) + <usize>i)) return this.fail(msg("invalid literal"));
+        if (this.peek() != <i32>load<u8>(utf8Bytes(word) + <usize>i)) {
+          this.fail(msg("invalid literal"));
+          return false;
+        }
         this.pos++;
       }
-      return v;
+      return true;
     }
 
     object(depth: i32): Value | null {

@@ -3,7 +3,7 @@
 // used; utf8 -> __utf8(offset), the address of a length byte followed by the bytes, used as they are.
 //
 // Why: an AssemblyScript string literal is UTF-16 with a 20-byte header in two data segments, so each of
-// the ~350 operator messages, names and wire-format fragments cost ~60 bytes; in one UTF-8 segment they
+// the ~240 operator messages and names and ~60 wire-format fragments cost ~60 bytes; in one UTF-8 segment they
 // cost their length, and hot-path fragments are copied with memory.copy instead of being narrowed from
 // UTF-16 character by character. README "Module size".
 import { Transform } from "assemblyscript/transform";
